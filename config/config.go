@@ -1,0 +1,350 @@
+// Package config holds the service's settings. Every setting has a default, a config-file
+// key, an environment variable (DASHBOARD_<NAME>) and a flag; flags win over the
+// environment, which wins over the file, which wins over the default. Settings are
+// validated at start, and an error names the setting.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// Settings are all the service's settings.
+type Settings struct {
+	DataDir     string
+	Addr        string
+	MetricsAddr string
+	LogLevel    string
+
+	Workers     int    // extract parse workers (0 = all cores)
+	Threads     int    // DuckDB threads (0 = all cores)
+	MemoryLimit string // DuckDB memory_limit
+
+	MaxRangeDays   int
+	MaxPageSize    int
+	MaxSample      int
+	RequestTimeout time.Duration
+	MaxHeavy       int // concurrent heavy queries (lists, details)
+
+	AuthTokens string
+	NoAuth     bool
+
+	ReportWorkers       int
+	ReportRetentionDays int
+
+	ScheduleIncremental string
+	ScheduleNightly     string
+	ScheduleRetention   string
+
+	DemoMessages int
+
+	ConfigFile string
+}
+
+// Default returns the documented defaults.
+func Default() Settings {
+	return Settings{
+		DataDir:             "./data",
+		Addr:                ":8080",
+		LogLevel:            "info",
+		MemoryLimit:         "4GB",
+		MaxRangeDays:        366,
+		MaxPageSize:         100,
+		MaxSample:           10000,
+		RequestTimeout:      10 * time.Second,
+		MaxHeavy:            8,
+		ReportWorkers:       2,
+		ReportRetentionDays: 30,
+		ScheduleIncremental: "*/5 * * * *",
+		ScheduleNightly:     "0 2 * * *",
+		ScheduleRetention:   "30 3 * * *",
+		DemoMessages:        300000,
+	}
+}
+
+type setting struct {
+	name  string // flag name; env is DASHBOARD_ + upper snake; file key is snake
+	usage string
+	ptr   any
+}
+
+func (s *Settings) table() []setting {
+	return []setting{
+		{"data-dir", "directory holding landing/, lake/, quarantine/, warehouse/, reports/", &s.DataDir},
+		{"addr", "API listen address", &s.Addr},
+		{"metrics-addr", "separate listen address for /metrics (empty = served on --addr)", &s.MetricsAddr},
+		{"log-level", "debug, info, warn or error", &s.LogLevel},
+		{"workers", "extract parse workers (0 = all cores)", &s.Workers},
+		{"threads", "DuckDB threads (0 = all cores)", &s.Threads},
+		{"memory-limit", "DuckDB memory limit (e.g. 4GB)", &s.MemoryLimit},
+		{"max-range-days", "longest analytics range in days", &s.MaxRangeDays},
+		{"max-page-size", "largest page size of the list endpoints", &s.MaxPageSize},
+		{"max-sample", "largest report sampleSize", &s.MaxSample},
+		{"request-timeout", "deadline of one API request (its query is cancelled after it)", &s.RequestTimeout},
+		{"max-heavy", "concurrent heavy queries (lists, details, reports)", &s.MaxHeavy},
+		{"auth-tokens", "bearer tokens: token=orgUUID[,orgUUID…];token=…", &s.AuthTokens},
+		{"no-auth", "turn the bearer-token check off (local demos only)", &s.NoAuth},
+		{"report-workers", "report jobs run at once", &s.ReportWorkers},
+		{"report-retention-days", "days a report file is kept", &s.ReportRetentionDays},
+		{"schedule-incremental", "cron schedule of the incremental extract + rollup (UTC)", &s.ScheduleIncremental},
+		{"schedule-nightly", "cron schedule of the full rollup and lake compaction (UTC)", &s.ScheduleNightly},
+		{"schedule-retention", "cron schedule of the report retention sweep (UTC)", &s.ScheduleRetention},
+		{"demo-messages", "messages of the demo data set written on an empty data dir", &s.DemoMessages},
+	}
+}
+
+func envName(flagName string) string {
+	return "DASHBOARD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func fileKey(flagName string) string { return strings.ReplaceAll(flagName, "-", "_") }
+
+// Register adds a flag for every setting to fs; Load reads them back.
+func (s *Settings) Register(fs *flag.FlagSet) {
+	fs.StringVar(&s.ConfigFile, "config", "", "config file (YAML or JSON; env DASHBOARD_CONFIG)")
+	for _, st := range s.table() {
+		switch p := st.ptr.(type) {
+		case *string:
+			fs.String(st.name, *p, st.usage+" (env "+envName(st.name)+")")
+		case *int:
+			fs.Int(st.name, *p, st.usage+" (env "+envName(st.name)+")")
+		case *bool:
+			fs.Bool(st.name, *p, st.usage+" (env "+envName(st.name)+")")
+		case *time.Duration:
+			fs.Duration(st.name, *p, st.usage+" (env "+envName(st.name)+")")
+		}
+	}
+}
+
+// Load fills s from the config file, the environment and the flags set on fs (already
+// parsed), in that order, then validates it.
+func (s *Settings) Load(fs *flag.FlagSet, getenv func(string) string) error {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	setFlags := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { setFlags[f.Name] = true })
+	cfgFile := s.ConfigFile
+	if !setFlags["config"] {
+		cfgFile = getenv("DASHBOARD_CONFIG")
+	}
+	if cfgFile != "" {
+		if err := s.loadFile(cfgFile); err != nil {
+			return err
+		}
+		s.ConfigFile = cfgFile
+	}
+	for _, st := range s.table() {
+		if v := getenv(envName(st.name)); v != "" && !setFlags[st.name] {
+			if err := setValue(st.ptr, v); err != nil {
+				return fmt.Errorf("%s (env %s): %w", st.name, envName(st.name), err)
+			}
+		}
+		if setFlags[st.name] {
+			if err := setValue(st.ptr, fs.Lookup(st.name).Value.String()); err != nil {
+				return fmt.Errorf("--%s: %w", st.name, err)
+			}
+		}
+	}
+	return s.Validate()
+}
+
+func (s *Settings) loadFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	var raw map[string]any
+	if err := yaml.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	// auth.tokens is accepted as a nested key, as the contract writes it.
+	if auth, ok := raw["auth"].(map[string]any); ok {
+		if t, ok := auth["tokens"]; ok {
+			raw["auth_tokens"] = t
+		}
+		delete(raw, "auth")
+	}
+	known := map[string]setting{}
+	for _, st := range s.table() {
+		known[fileKey(st.name)] = st
+	}
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		st, ok := known[k]
+		if !ok {
+			return fmt.Errorf("config file %s: unknown setting %q", path, k)
+		}
+		if err := setValue(st.ptr, fmt.Sprint(raw[k])); err != nil {
+			return fmt.Errorf("config file %s: %s: %w", path, k, err)
+		}
+	}
+	return nil
+}
+
+func setValue(ptr any, v string) error {
+	switch p := ptr.(type) {
+	case *string:
+		*p = v
+	case *int:
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("not an integer: %q", v)
+		}
+		*p = n
+	case *bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("not a boolean: %q", v)
+		}
+		*p = b
+	case *time.Duration:
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("not a duration: %q", v)
+		}
+		*p = d
+	}
+	return nil
+}
+
+// Validate checks every setting; the error names the ones that are wrong.
+func (s *Settings) Validate() error {
+	var errs []error
+	check := func(ok bool, name, why string) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: %s", name, why))
+		}
+	}
+	check(s.DataDir != "", "data-dir", "must not be empty")
+	check(s.Addr != "", "addr", "must not be empty")
+	switch s.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		check(false, "log-level", "must be debug, info, warn or error")
+	}
+	check(s.Workers >= 0, "workers", "must be >= 0")
+	check(s.Threads >= 0, "threads", "must be >= 0")
+	check(s.MaxRangeDays >= 1, "max-range-days", "must be >= 1")
+	check(s.MaxPageSize >= 1, "max-page-size", "must be >= 1")
+	check(s.MaxSample >= 1, "max-sample", "must be >= 1")
+	check(s.RequestTimeout > 0, "request-timeout", "must be > 0")
+	check(s.MaxHeavy >= 1, "max-heavy", "must be >= 1")
+	check(s.ReportWorkers >= 1, "report-workers", "must be >= 1")
+	check(s.ReportRetentionDays >= 1, "report-retention-days", "must be >= 1")
+	check(s.DemoMessages >= 0, "demo-messages", "must be >= 0")
+	for name, spec := range map[string]string{"schedule-incremental": s.ScheduleIncremental,
+		"schedule-nightly": s.ScheduleNightly, "schedule-retention": s.ScheduleRetention} {
+		if _, err := cron.ParseStandard(spec); err != nil {
+			check(false, name, "not a cron schedule: "+err.Error())
+		}
+	}
+	if _, err := ParseTokens(s.AuthTokens); err != nil {
+		check(false, "auth-tokens", err.Error())
+	}
+	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+	return errors.Join(errs...)
+}
+
+// ParseTokens reads "token=org[,org…];token=…" into token → organizations.
+func ParseTokens(spec string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, part := range strings.Split(spec, ";") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		tok, orgs, ok := strings.Cut(part, "=")
+		tok = strings.TrimSpace(tok)
+		if !ok || tok == "" {
+			return nil, errors.New("each entry must be token=orgUUID[,orgUUID…]")
+		}
+		for _, o := range strings.Split(orgs, ",") {
+			o = strings.ToLower(strings.TrimSpace(o))
+			if o == "" {
+				continue
+			}
+			if !isUUID(o) {
+				return nil, fmt.Errorf("organization %q is not a UUID", o)
+			}
+			out[tok] = append(out[tok], o)
+		}
+		if len(out[tok]) == 0 {
+			return nil, errors.New("a token must list at least one organization")
+		}
+	}
+	return out, nil
+}
+
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if c != '-' {
+				return false
+			}
+		} else if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// The data directory's layout.
+func (s *Settings) LandingDir() string    { return filepath.Join(s.DataDir, "landing") }
+func (s *Settings) LakeDir() string       { return filepath.Join(s.DataDir, "lake") }
+func (s *Settings) QuarantineDir() string { return filepath.Join(s.DataDir, "quarantine") }
+func (s *Settings) WarehouseDir() string  { return filepath.Join(s.DataDir, "warehouse") }
+func (s *Settings) ReportsDir() string    { return filepath.Join(s.DataDir, "reports") }
+
+// EnsureLayout creates the data directory's folders.
+func (s *Settings) EnsureLayout() error {
+	for _, d := range []string{s.LandingDir(), s.LakeDir(), s.QuarantineDir(), s.WarehouseDir(), s.ReportsDir()} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("data-dir: %w", err)
+		}
+	}
+	return nil
+}
+
+// Describe lists the settings as a Markdown table (for the README).
+func Describe() string {
+	s := Default()
+	var b strings.Builder
+	b.WriteString("| flag | environment | config key | default | what |\n|---|---|---|---|---|\n")
+	for _, st := range s.table() {
+		def := fmt.Sprint(reflectValue(st.ptr))
+		fmt.Fprintf(&b, "| `--%s` | `%s` | `%s` | `%s` | %s |\n", st.name, envName(st.name), fileKey(st.name), def, st.usage)
+	}
+	return b.String()
+}
+
+func reflectValue(p any) any {
+	switch v := p.(type) {
+	case *string:
+		return *v
+	case *int:
+		return *v
+	case *bool:
+		return *v
+	case *time.Duration:
+		return *v
+	}
+	return nil
+}

@@ -1,0 +1,481 @@
+package etl
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/dashboard-analytics/dashboard/internal/duck"
+)
+
+// Options configure an extract run.
+type Options struct {
+	LandingDir    string
+	LakeDir       string
+	QuarantineDir string
+	Workers       int    // parse workers; 0 = GOMAXPROCS
+	MemoryLimit   string // DuckDB memory limit for the merge, e.g. "1GB"
+	Logger        *slog.Logger
+	Now           func() time.Time
+	// Progress, when set, is called every ProgressEvery with the lines read so far.
+	Progress      func(p Progress)
+	ProgressEvery time.Duration
+}
+
+// Progress is a snapshot of a running extract.
+type Progress struct {
+	FilesDone, Files int
+	Lines            int64
+	Took             time.Duration
+}
+
+// Run is the record of one extract run.
+type Run struct {
+	ID          string    `json:"id"`
+	Started     time.Time `json:"started"`
+	Finished    time.Time `json:"finished"`
+	Status      string    `json:"status"` // DONE or FAILED
+	Error       string    `json:"error,omitempty"`
+	Files       int       `json:"files"`       // landing files read in this run
+	FilesSeen   int       `json:"filesSeen"`   // landing files found
+	Lines       int64     `json:"lines"`       // non-blank lines read
+	Quarantined int64     `json:"quarantined"` // bad lines
+	Loaded      Counts    `json:"loaded"`      // records of this run now in the lake
+	Duplicates  int64     `json:"duplicates"`  // message records already loaded (same tenant and messageId)
+	Superseded  int64     `json:"superseded"`  // conversation/channel records that lost to a newer one
+	Replaced    int64     `json:"replaced"`    // lake rows displaced by a record of this run
+	Partitions  int       `json:"partitions"`  // lake partitions written
+	TookMillis  int64     `json:"tookMillis"`
+}
+
+// Counts are per-kind record counts.
+type Counts struct {
+	Messages      int64 `json:"messages"`
+	Conversations int64 `json:"conversations"`
+	Channels      int64 `json:"channels"`
+}
+
+// Summary is the run as one line.
+func (r *Run) Summary() string {
+	return fmt.Sprintf("extract %s: files=%d lines=%d loaded(messages=%d conversations=%d channels=%d) duplicates=%d superseded=%d replaced=%d quarantined=%d partitions=%d took=%s",
+		r.Status, r.Files, r.Lines, r.Loaded.Messages, r.Loaded.Conversations, r.Loaded.Channels,
+		r.Duplicates, r.Superseded, r.Replaced, r.Quarantined, r.Partitions, time.Duration(r.TookMillis)*time.Millisecond)
+}
+
+// QuarantineEntry is one bad line, as written to quarantine/.
+type QuarantineEntry struct {
+	File   string `json:"file"`
+	Line   int64  `json:"line"`
+	Reason string `json:"reason"`
+	Raw    string `json:"raw"`
+}
+
+const batchRows = 32768
+
+// Extract reads every new landing file into the lake. Re-running it, or running it
+// again after a crash, converges on the same lake: every record carries its origin
+// (file, line) and the merge keeps, per key, the first message in file order and the
+// conversation with the greatest (updatedAt, file, line), whatever order files arrive in.
+func Extract(ctx context.Context, o Options) (*Run, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	started := o.Now()
+	run := &Run{ID: started.UTC().Format("20060102T150405.000000000Z"), Started: started.UTC()}
+	lake := newLake(o.LakeDir)
+	unlock, err := lake.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	err = extract(ctx, o, lake, run)
+	run.Finished = o.Now().UTC()
+	run.TookMillis = run.Finished.Sub(run.Started).Milliseconds()
+	run.Status = "DONE"
+	if err != nil {
+		run.Status, run.Error = "FAILED", err.Error()
+	}
+	if rerr := lake.appendRun(run); rerr != nil && err == nil {
+		err = rerr
+	}
+	return run, err
+}
+
+func extract(ctx context.Context, o Options, lake *lakeDir, run *Run) error {
+	if err := lake.prepare(); err != nil {
+		return err
+	}
+	found, err := Discover(o.LandingDir)
+	if err != nil {
+		return err
+	}
+	manifest, err := lake.readManifest()
+	if err != nil {
+		return err
+	}
+	run.FilesSeen = len(found)
+	var files []LandingFile
+	for _, f := range found {
+		if m, ok := manifest[f.Rel]; ok && m.Size == f.Size && m.ModTime == f.ModTime {
+			continue
+		}
+		files = append(files, f)
+	}
+	run.Files = len(files)
+	if len(files) == 0 {
+		return nil
+	}
+	o.Logger.Info("extract start", "files", len(files), "run", run.ID)
+
+	db, err := duck.Open(ctx, duck.Options{Threads: o.Workers, MemoryLimit: o.MemoryLimit, TempDir: lake.tmpDir()})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	st, err := newStager(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+
+	perFile, err := parseFiles(ctx, o, files, st, run)
+	if err != nil {
+		return err
+	}
+	if err := st.flush(ctx); err != nil {
+		return err
+	}
+	// Quarantine first: it is rewritten whole per landing file, so a rerun writes the same.
+	for i, f := range files {
+		if err := writeQuarantine(o.QuarantineDir, f.Rel, perFile[i].bad); err != nil {
+			return err
+		}
+	}
+	if err := merge(ctx, db, lake, run); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(lake.path(stagingDir, run.ID)); err != nil {
+		return fmt.Errorf("clean staging: %w", err)
+	}
+	for i, f := range files {
+		manifest[f.Rel] = manifestEntry{Size: f.Size, ModTime: f.ModTime, Lines: perFile[i].lines,
+			Quarantined: int64(len(perFile[i].bad)), Run: run.ID}
+	}
+	return lake.writeManifest(manifest)
+}
+
+type fileResult struct {
+	lines int64
+	bad   []QuarantineEntry
+}
+
+// parseFiles reads, validates and stages every line of files. Readers decompress and
+// split files into chunks; workers validate chunks into Arrow batches; the stager
+// appends batches to DuckDB.
+func parseFiles(ctx context.Context, o Options, files []LandingFile, st *stager, run *Run) ([]fileResult, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	results := make([]fileResult, len(files))
+	var resMu sync.Mutex
+	chunks := make(chan chunk, 2*o.Workers)
+	bufPool := sync.Pool{New: func() any { return make([]byte, 0, chunkSize+chunkSize/2) }}
+	getBuf := func() []byte { return bufPool.Get().([]byte) }
+
+	var linesRead atomic.Int64
+	var filesDone atomic.Int64
+	start := time.Now()
+	stopProgress := make(chan struct{})
+	if o.Progress != nil && o.ProgressEvery > 0 {
+		go func() {
+			t := time.NewTicker(o.ProgressEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-stopProgress:
+					return
+				case <-t.C:
+					o.Progress(Progress{FilesDone: int(filesDone.Load()), Files: len(files), Lines: linesRead.Load(), Took: time.Since(start)})
+				}
+			}
+		}()
+	}
+	defer close(stopProgress)
+
+	// Readers: one file at a time each, files handed out in order.
+	var readers sync.WaitGroup
+	next := atomic.Int64{}
+	nReaders := min(o.Workers, len(files))
+	for range nReaders {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(files) || ctx.Err() != nil {
+					return
+				}
+				_, err := readLines(files[i], i, getBuf, func(c chunk) error {
+					select {
+					case chunks <- c:
+						return nil
+					case <-ctx.Done():
+						return context.Cause(ctx)
+					}
+				})
+				if err != nil {
+					cancel(err)
+					return
+				}
+				filesDone.Add(1)
+			}
+		}()
+	}
+	go func() { readers.Wait(); close(chunks) }()
+
+	// Workers.
+	var workers sync.WaitGroup
+	for range o.Workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			w := &worker{st: st, files: files,
+				msgs: newRecordBuilder(messageSchema), convs: newRecordBuilder(conversationSchema), chans: newRecordBuilder(channelSchema)}
+			for c := range chunks {
+				if ctx.Err() != nil {
+					continue // drain
+				}
+				lines, bad, err := w.process(ctx, c)
+				if c.data != nil {
+					bufPool.Put(c.data[:0])
+				}
+				if err != nil {
+					cancel(err)
+					continue
+				}
+				linesRead.Add(lines)
+				resMu.Lock()
+				results[c.file].lines += lines
+				results[c.file].bad = append(results[c.file].bad, bad...)
+				resMu.Unlock()
+			}
+			if ctx.Err() == nil {
+				if err := w.flushAll(ctx); err != nil {
+					cancel(err)
+				}
+			}
+		}()
+	}
+	workers.Wait()
+	if err := context.Cause(ctx); err != nil && ctx.Err() != nil {
+		return nil, err
+	}
+	for i := range results {
+		sort.Slice(results[i].bad, func(a, b int) bool { return results[i].bad[a].Line < results[i].bad[b].Line })
+		run.Lines += results[i].lines
+		run.Quarantined += int64(len(results[i].bad))
+	}
+	return results, nil
+}
+
+type worker struct {
+	v                  Validator
+	st                 *stager
+	files              []LandingFile
+	msgs, convs, chans *recordBuilder
+}
+
+func (w *worker) process(ctx context.Context, c chunk) (lines int64, bad []QuarantineEntry, err error) {
+	file := w.files[c.file].Rel
+	data := c.data
+	lineNo := c.firstLine
+	for len(data) > 0 {
+		nl := indexByte(data, '\n')
+		line := data[:nl]
+		data = data[nl+1:]
+		n := lineNo
+		lineNo++
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			line = line[:len(line)-1]
+		}
+		if isBlank(line) {
+			continue
+		}
+		lines++
+		kind, verr := w.v.Parse(line)
+		switch kind {
+		case KindMessage:
+			w.msgs.addMessage(&w.v.Msg, file, n)
+			if w.msgs.rows >= batchRows {
+				err = w.st.add(ctx, tableMessages, w.msgs.flush())
+			}
+		case KindConversation:
+			w.convs.addConversation(&w.v.Conv, file, n)
+			if w.convs.rows >= batchRows {
+				err = w.st.add(ctx, tableConversations, w.convs.flush())
+			}
+		case KindChannel:
+			w.chans.addChannel(&w.v.Chan, file, n)
+			if w.chans.rows >= batchRows {
+				err = w.st.add(ctx, tableChannels, w.chans.flush())
+			}
+		default:
+			bad = append(bad, QuarantineEntry{File: file, Line: n, Reason: verr.Error(), Raw: string(line)})
+		}
+		if err != nil {
+			return lines, bad, err
+		}
+	}
+	return lines, bad, nil
+}
+
+func (w *worker) flushAll(ctx context.Context) error {
+	return errors.Join(
+		w.st.add(ctx, tableMessages, w.msgs.flush()),
+		w.st.add(ctx, tableConversations, w.convs.flush()),
+		w.st.add(ctx, tableChannels, w.chans.flush()))
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func writeQuarantine(dir, rel string, entries []QuarantineEntry) error {
+	path := filepath.Join(dir, filepath.FromSlash(rel)+".bad.ndjson")
+	if len(entries) == 0 {
+		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("remove stale quarantine %s: %w", path, err)
+		}
+		return nil
+	}
+	var buf []byte
+	for _, e := range entries {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("encode quarantine entry: %w", err)
+		}
+		buf = append(buf, b...)
+		buf = append(buf, '\n')
+	}
+	return writeFileAtomic(path, buf)
+}
+
+// writeFileAtomic writes path.tmp, syncs it and renames it over path.
+func writeFileAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	return nil
+}
+
+// stager appends Arrow batches to DuckDB staging tables, one batch at a time.
+type stager struct {
+	mu   sync.Mutex
+	conn *duck.ArrowConn
+	rows map[string]int64
+}
+
+const (
+	tableMessages      = "stg_messages"
+	tableConversations = "stg_conversations"
+	tableChannels      = "stg_channels"
+)
+
+var stagingDDL = []string{
+	`CREATE TABLE stg_messages (org_uuid VARCHAR, env_uuid VARCHAR, bot_uuid VARCHAR, message_id VARCHAR,
+		session_code VARCHAR, channel_uuid VARCHAR, user_id VARCHAR, direction VARCHAR, created_at TIMESTAMPTZ,
+		content VARCHAR, type VARCHAR, intent VARCHAR, confidence DOUBLE, minimum_confidence_achieved BOOLEAN,
+		entities VARCHAR[], nlp_responses STRUCT(response_type VARCHAR, paragraph_number INTEGER, response_name VARCHAR)[],
+		reply_to VARCHAR, answer_name VARCHAR, buttons STRUCT(name VARCHAR, value VARCHAR, action VARCHAR)[],
+		flow VARCHAR, tags VARCHAR[], source_file VARCHAR, source_line BIGINT)`,
+	`CREATE TABLE stg_conversations (org_uuid VARCHAR, env_uuid VARCHAR, bot_uuid VARCHAR, session_code VARCHAR,
+		business_key VARCHAR, channel_uuid VARCHAR, user_id VARCHAR, started_at TIMESTAMPTZ, ended_at TIMESTAMPTZ,
+		updated_at TIMESTAMPTZ, satisfaction INTEGER, flows VARCHAR[], tags VARCHAR[], source_file VARCHAR, source_line BIGINT)`,
+	`CREATE TABLE stg_channels (org_uuid VARCHAR, env_uuid VARCHAR, bot_uuid VARCHAR, channel_uuid VARCHAR,
+		name VARCHAR, description VARCHAR, channel_type_id INTEGER, channel_type_name VARCHAR, channel_type_image VARCHAR,
+		classification_id INTEGER, classification_name VARCHAR, source_file VARCHAR, source_line BIGINT)`,
+}
+
+func newStager(ctx context.Context, db *duck.DB) (*stager, error) {
+	conn, err := db.Arrow(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range stagingDDL {
+		if err := conn.Exec(ctx, q); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("create staging tables: %w", err)
+		}
+	}
+	return &stager{conn: conn, rows: map[string]int64{}}, nil
+}
+
+func (s *stager) add(ctx context.Context, table string, rec arrow.RecordBatch) error {
+	if rec == nil {
+		return nil
+	}
+	defer rec.Release()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.conn.InsertRecords(ctx, table, rec.Schema(), []arrow.RecordBatch{rec}); err != nil {
+		return err
+	}
+	s.rows[table] += rec.NumRows()
+	return nil
+}
+
+func (s *stager) flush(ctx context.Context) error { return nil }
+
+func (s *stager) close() { s.conn.Close() }

@@ -1,0 +1,504 @@
+package etl
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/dashboard-analytics/dashboard/internal/duck"
+)
+
+// The lake's layout under its directory.
+const (
+	MessagesDir      = "messages"
+	ConversationsDir = "conversations"
+	ChannelsDir      = "channels"
+	ChannelsFile     = "channels.parquet"
+	stateDir         = "_etl"     // manifest, run records, lock, spill space
+	stagingDir       = "_staging" // partitions being written; emptied at every start
+)
+
+type lakeDir struct{ root string }
+
+func newLake(root string) *lakeDir { return &lakeDir{root: root} }
+
+func (l *lakeDir) path(parts ...string) string {
+	return filepath.Join(append([]string{l.root}, parts...)...)
+}
+
+func (l *lakeDir) tmpDir() string { return l.path(stateDir, "tmp") }
+
+// lock takes the lake's writer lock (an flock on _etl/lock): one extract at a time.
+func (l *lakeDir) lock() (func(), error) {
+	if err := os.MkdirAll(l.path(stateDir), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(l.path(stateDir, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lake %s is locked by another extract: %w", l.root, err)
+	}
+	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+}
+
+// prepare creates the layout and removes what a killed run left in staging.
+func (l *lakeDir) prepare() error {
+	for _, d := range []string{MessagesDir, ConversationsDir, ChannelsDir, stateDir} {
+		if err := os.MkdirAll(l.path(d), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := os.RemoveAll(l.path(stagingDir)); err != nil {
+		return fmt.Errorf("clean staging: %w", err)
+	}
+	if err := os.RemoveAll(l.tmpDir()); err != nil {
+		return fmt.Errorf("clean spill dir: %w", err)
+	}
+	// Stray *.tmp files of an interrupted atomic write.
+	_ = filepath.WalkDir(l.root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".tmp") {
+			os.Remove(p)
+		}
+		return nil
+	})
+	return nil
+}
+
+type manifestEntry struct {
+	Size        int64  `json:"size"`
+	ModTime     int64  `json:"modTime"`
+	Lines       int64  `json:"lines"`
+	Quarantined int64  `json:"quarantined"`
+	Run         string `json:"run"`
+}
+
+func (l *lakeDir) readManifest() (map[string]manifestEntry, error) {
+	m := map[string]manifestEntry{}
+	b, err := os.ReadFile(l.path(stateDir, "files.json"))
+	if os.IsNotExist(err) {
+		return m, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	return m, nil
+}
+
+func (l *lakeDir) writeManifest(m map[string]manifestEntry) error {
+	b, err := json.MarshalIndent(m, "", " ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(l.path(stateDir, "files.json"), b)
+}
+
+func (l *lakeDir) appendRun(r *Run) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(l.path(stateDir, "runs.ndjson"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// ReadRuns returns the extract runs recorded in a lake, oldest first.
+func ReadRuns(lakeRoot string) ([]Run, error) {
+	b, err := os.ReadFile(filepath.Join(lakeRoot, stateDir, "runs.ndjson"))
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var runs []Run
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if line == "" {
+			continue
+		}
+		var r Run
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			continue // a line torn by a crash
+		}
+		runs = append(runs, r)
+	}
+	return runs, nil
+}
+
+// parquetFiles lists the *.parquet files under dir (recursively), sorted.
+func parquetFiles(dir string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			if os.IsNotExist(err) {
+				return nil
+			}
+			return err
+		}
+		if !d.IsDir() && strings.HasSuffix(p, ".parquet") {
+			out = append(out, p)
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+func fileList(paths []string) string {
+	q := make([]string, len(paths))
+	for i, p := range paths {
+		q[i] = duck.Literal(p)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// keyed describes how one partitioned dataset merges.
+type keyed struct {
+	name     string // messages or conversations
+	stage    string // staging table
+	key      string // key columns
+	oldCols  string // columns of existing rows the merge needs
+	dateExpr string // partition day of a row
+	order    string // winner first: ORDER BY of the row_number window
+	beats    string // SQL: old row o beats (or ties with) candidate c, so c is not added
+	sortBy   string // row order inside a partition file
+}
+
+var (
+	messagesMerge = keyed{
+		name: MessagesDir, stage: tableMessages,
+		key:      "org_uuid, env_uuid, bot_uuid, message_id",
+		oldCols:  "org_uuid, env_uuid, bot_uuid, message_id, source_file, source_line, \"date\"",
+		dateExpr: "CAST(created_at AS DATE)",
+		order:    "source_file, source_line",
+		beats:    "(o.source_file < c.source_file OR (o.source_file = c.source_file AND o.source_line <= c.source_line))",
+		sortBy:   "org_uuid, env_uuid, bot_uuid, created_at, message_id",
+	}
+	conversationsMerge = keyed{
+		name: ConversationsDir, stage: tableConversations,
+		key:      "org_uuid, env_uuid, bot_uuid, session_code",
+		oldCols:  "org_uuid, env_uuid, bot_uuid, session_code, updated_at, source_file, source_line, \"date\"",
+		dateExpr: "CAST(started_at AS DATE)",
+		order:    "updated_at DESC, source_file DESC, source_line DESC",
+		beats: "(o.updated_at > c.updated_at OR (o.updated_at = c.updated_at AND (o.source_file > c.source_file OR " +
+			"(o.source_file = c.source_file AND o.source_line >= c.source_line))))",
+		sortBy: "org_uuid, env_uuid, bot_uuid, started_at, session_code",
+	}
+)
+
+func merge(ctx context.Context, db *duck.DB, lake *lakeDir, run *Run) error {
+	for _, k := range []keyed{messagesMerge, conversationsMerge} {
+		st, err := mergePartitioned(ctx, db, lake, run.ID, k)
+		if err != nil {
+			return fmt.Errorf("merge %s: %w", k.name, err)
+		}
+		run.Partitions += st.partitions
+		run.Replaced += st.replaced
+		if k.name == MessagesDir {
+			run.Loaded.Messages, run.Duplicates = st.added, st.lost
+		} else {
+			run.Loaded.Conversations, run.Superseded = st.added, st.lost
+		}
+	}
+	added, lost, err := mergeChannels(ctx, db, lake, run.ID)
+	if err != nil {
+		return fmt.Errorf("merge channels: %w", err)
+	}
+	run.Loaded.Channels = added
+	run.Superseded += lost
+	return nil
+}
+
+type mergeStats struct {
+	added, lost, replaced int64
+	partitions            int
+}
+
+func count(ctx context.Context, db *sql.DB, q string) (int64, error) {
+	var n int64
+	err := db.QueryRowContext(ctx, q).Scan(&n)
+	return n, err
+}
+
+func execAll(ctx context.Context, db *sql.DB, qs ...string) error {
+	for _, q := range qs {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%w\nin: %s", err, q)
+		}
+	}
+	return nil
+}
+
+func mergePartitioned(ctx context.Context, d *duck.DB, lake *lakeDir, runID string, k keyed) (mergeStats, error) {
+	var st mergeStats
+	db := d.SQL
+	staged, err := count(ctx, db, "SELECT count(*) FROM "+k.stage)
+	if err != nil || staged == 0 {
+		return st, err
+	}
+	existing, err := parquetFiles(lake.path(k.name))
+	if err != nil {
+		return st, err
+	}
+	// Candidates: the in-run winner of each key.
+	err = execAll(ctx, db,
+		fmt.Sprintf(`CREATE OR REPLACE TABLE cand AS SELECT *, %s AS "date" FROM %s
+			QUALIFY row_number() OVER (PARTITION BY %s ORDER BY %s) = 1`, k.dateExpr, k.stage, k.key, k.order))
+	if err != nil {
+		return st, err
+	}
+	if len(existing) > 0 {
+		// Lake rows with a key of this run.
+		err = execAll(ctx, db,
+			fmt.Sprintf(`CREATE OR REPLACE TABLE old AS SELECT %s FROM read_parquet(%s, hive_partitioning=true, union_by_name=true)
+				SEMI JOIN cand USING (%s)`, k.oldCols, fileList(existing), k.key),
+			fmt.Sprintf(`CREATE OR REPLACE TABLE adds AS SELECT c.* FROM cand c
+				WHERE NOT EXISTS (SELECT 1 FROM old o WHERE %s AND %s)`, joinOn("o", "c", k.key), k.beats),
+			fmt.Sprintf(`CREATE OR REPLACE TABLE evict AS SELECT o.* FROM old o SEMI JOIN adds USING (%s)`, k.key))
+	} else {
+		err = execAll(ctx, db,
+			`CREATE OR REPLACE TABLE adds AS SELECT * FROM cand`,
+			fmt.Sprintf(`CREATE OR REPLACE TABLE evict AS SELECT * FROM cand LIMIT 0`))
+	}
+	if err != nil {
+		return st, err
+	}
+	if st.added, err = count(ctx, db, "SELECT count(*) FROM adds"); err != nil {
+		return st, err
+	}
+	if st.replaced, err = count(ctx, db, "SELECT count(*) FROM evict"); err != nil {
+		return st, err
+	}
+	st.lost = staged - st.added
+	if st.added == 0 {
+		return st, nil
+	}
+	// Partitions that lose rows are rewritten whole; the others get a new file.
+	rewrite, err := dates(ctx, db, `SELECT DISTINCT strftime("date", '%Y-%m-%d') FROM evict ORDER BY 1`)
+	if err != nil {
+		return st, err
+	}
+	stage := lake.path(stagingDir, runID, k.name)
+	if err := os.MkdirAll(stage, 0o755); err != nil {
+		return st, err
+	}
+	pattern := "part-" + runID + "-{i}"
+	opts := fmt.Sprintf(`(FORMAT parquet, PARTITION_BY ("date"), FILENAME_PATTERN %s, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`, duck.Literal(pattern))
+	if len(rewrite) > 0 {
+		var files []string
+		for _, day := range rewrite {
+			f, err := parquetFiles(lake.path(k.name, "date="+day))
+			if err != nil {
+				return st, err
+			}
+			files = append(files, f...)
+		}
+		q := fmt.Sprintf(`COPY (
+			SELECT * FROM (
+				SELECT o.* FROM read_parquet(%[1]s, hive_partitioning=true, union_by_name=true) o
+				ANTI JOIN evict e USING (%[2]s, source_file, source_line)
+				UNION ALL BY NAME
+				SELECT * FROM adds WHERE strftime("date", '%%Y-%%m-%%d') IN (SELECT strftime("date", '%%Y-%%m-%%d') FROM evict)
+			) ORDER BY %[3]s) TO %[4]s %[5]s`,
+			fileList(files), k.key, k.sortBy, duck.Literal(filepath.Join(stage, "rewrite")), opts)
+		if err := execAll(ctx, db, q); err != nil {
+			return st, err
+		}
+	}
+	q := fmt.Sprintf(`COPY (SELECT * FROM adds
+		WHERE strftime("date", '%%Y-%%m-%%d') NOT IN (SELECT strftime("date", '%%Y-%%m-%%d') FROM evict)
+		ORDER BY %s) TO %s %s`, k.sortBy, duck.Literal(filepath.Join(stage, "append")), opts)
+	if err := execAll(ctx, db, q); err != nil {
+		return st, err
+	}
+	n, err := publish(rewrite, filepath.Join(stage, "rewrite"), filepath.Join(stage, "append"), lake.path(k.name), lake.path(stagingDir, runID, "old-"+k.name))
+	st.partitions = n
+	return st, err
+}
+
+func joinOn(a, b, cols string) string {
+	var parts []string
+	for _, c := range strings.Split(cols, ",") {
+		c = strings.TrimSpace(c)
+		parts = append(parts, a+"."+c+" = "+b+"."+c)
+	}
+	return strings.Join(parts, " AND ")
+}
+
+func dates(ctx context.Context, db *sql.DB, q string) ([]string, error) {
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// publish moves staged partitions into the dataset. A rewritten partition replaces the
+// old directory in one atomic exchange; an appended file is renamed into its partition;
+// a new partition directory is renamed into place. Readers see a partition whole, before
+// or after, never half.
+func publish(rewrite []string, rewriteDir, appendDir, dataset, trash string) (int, error) {
+	n := 0
+	if err := os.MkdirAll(trash, 0o755); err != nil {
+		return 0, err
+	}
+	for _, day := range rewrite {
+		name := "date=" + day
+		src := filepath.Join(rewriteDir, name)
+		dst := filepath.Join(dataset, name)
+		if _, err := os.Stat(src); os.IsNotExist(err) {
+			// Every row of the partition moved elsewhere: remove it.
+			if err := os.Rename(dst, filepath.Join(trash, name)); err != nil && !os.IsNotExist(err) {
+				return n, err
+			}
+			n++
+			continue
+		}
+		if err := syncTree(src); err != nil {
+			return n, err
+		}
+		if err := unix.Renameat2(unix.AT_FDCWD, src, unix.AT_FDCWD, dst, unix.RENAME_EXCHANGE); err != nil {
+			if !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOSYS) {
+				return n, fmt.Errorf("exchange partition %s: %w", name, err)
+			}
+			// No exchange on this file system: move the old one aside, then the new one in.
+			if err := os.Rename(dst, filepath.Join(trash, name)); err != nil && !os.IsNotExist(err) {
+				return n, err
+			}
+			if err := os.Rename(src, dst); err != nil {
+				return n, err
+			}
+		}
+		n++
+	}
+	parts, _ := os.ReadDir(appendDir)
+	for _, p := range parts {
+		src := filepath.Join(appendDir, p.Name())
+		dst := filepath.Join(dataset, p.Name())
+		if err := syncTree(src); err != nil {
+			return n, err
+		}
+		if _, err := os.Stat(dst); os.IsNotExist(err) {
+			if err := os.Rename(src, dst); err != nil {
+				return n, err
+			}
+		} else {
+			files, _ := os.ReadDir(src)
+			for _, f := range files {
+				if err := os.Rename(filepath.Join(src, f.Name()), filepath.Join(dst, f.Name())); err != nil {
+					return n, err
+				}
+			}
+			if err := syncDir(dst); err != nil {
+				return n, err
+			}
+		}
+		n++
+	}
+	if n > 0 {
+		if err := syncDir(dataset); err != nil {
+			return n, err
+		}
+	}
+	return n, os.RemoveAll(trash)
+}
+
+// syncTree fsyncs the files of a staged partition and the directory itself.
+func syncTree(dir string) error {
+	files, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		fh, err := os.Open(filepath.Join(dir, f.Name()))
+		if err != nil {
+			return err
+		}
+		err = fh.Sync()
+		fh.Close()
+		if err != nil {
+			return fmt.Errorf("sync %s: %w", f.Name(), err)
+		}
+	}
+	return syncDir(dir)
+}
+
+func mergeChannels(ctx context.Context, d *duck.DB, lake *lakeDir, runID string) (added, lost int64, err error) {
+	db := d.SQL
+	staged, err := count(ctx, db, "SELECT count(*) FROM "+tableChannels)
+	if err != nil || staged == 0 {
+		return 0, 0, err
+	}
+	existing, err := parquetFiles(lake.path(ChannelsDir))
+	if err != nil {
+		return 0, 0, err
+	}
+	src := "SELECT * FROM " + tableChannels
+	if len(existing) > 0 {
+		src = fmt.Sprintf("SELECT * FROM read_parquet(%s, union_by_name=true) UNION ALL BY NAME SELECT * FROM %s", fileList(existing), tableChannels)
+	}
+	err = execAll(ctx, db, fmt.Sprintf(`CREATE OR REPLACE TABLE chan_all AS SELECT * FROM (%s)
+		QUALIFY row_number() OVER (PARTITION BY org_uuid, env_uuid, bot_uuid, channel_uuid ORDER BY source_file DESC, source_line DESC) = 1`, src))
+	if err != nil {
+		return 0, 0, err
+	}
+	added, err = count(ctx, db, "SELECT count(*) FROM chan_all c SEMI JOIN "+tableChannels+" s USING (org_uuid, env_uuid, bot_uuid, channel_uuid, source_file, source_line)")
+	if err != nil {
+		return 0, 0, err
+	}
+	lost = staged - added
+	if added == 0 {
+		return 0, lost, nil
+	}
+	tmp := lake.path(stagingDir, runID, ChannelsFile)
+	if err := os.MkdirAll(filepath.Dir(tmp), 0o755); err != nil {
+		return 0, 0, err
+	}
+	err = execAll(ctx, db, fmt.Sprintf(`COPY (SELECT * FROM chan_all ORDER BY org_uuid, env_uuid, bot_uuid, channel_uuid) TO %s (FORMAT parquet, COMPRESSION zstd)`, duck.Literal(tmp)))
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := syncTree(filepath.Dir(tmp)); err != nil {
+		return 0, 0, err
+	}
+	dst := lake.path(ChannelsDir, ChannelsFile)
+	if err := os.Rename(tmp, dst); err != nil {
+		return 0, 0, err
+	}
+	for _, f := range existing {
+		if f != dst {
+			os.Remove(f) // merged into channels.parquet
+		}
+	}
+	return added, lost, syncDir(lake.path(ChannelsDir))
+}

@@ -1,0 +1,148 @@
+package etl
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// landingSuffixes are the names extract reads (case-sensitive); anything else is ignored.
+var landingSuffixes = []string{".ndjson", ".jsonl", ".ndjson.gz", ".jsonl.gz"}
+
+// IsLandingFile reports whether a file name is one extract reads.
+func IsLandingFile(name string) bool {
+	for _, s := range landingSuffixes {
+		if strings.HasSuffix(name, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// LandingFile is one file found under landing/.
+type LandingFile struct {
+	Rel     string // path relative to landing/, with '/' separators
+	Abs     string
+	Size    int64
+	ModTime int64 // nanoseconds
+}
+
+// Discover lists the landing files under dir in file order: byte-wise by relative path.
+func Discover(dir string) ([]LandingFile, error) {
+	var out []LandingFile
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if path == dir && os.IsNotExist(err) {
+				return filepath.SkipDir
+			}
+			return err
+		}
+		if d.IsDir() || !d.Type().IsRegular() || !IsLandingFile(d.Name()) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		out = append(out, LandingFile{Rel: filepath.ToSlash(rel), Abs: path, Size: info.Size(), ModTime: info.ModTime().UnixNano()})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("discover landing files in %s: %w", dir, err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Rel < out[j].Rel })
+	return out, nil
+}
+
+// chunk is a run of whole lines of one file.
+type chunk struct {
+	file      int   // index into the run's file list
+	firstLine int64 // 1-based number of the first line in data
+	data      []byte
+	last      bool // the file's final chunk
+}
+
+const chunkSize = 4 << 20
+
+// readLines streams a landing file as chunks of whole lines. Only LF ends a line; a last
+// line without a final newline is still a line. There is no line-length limit: a chunk
+// grows until it holds a whole line.
+func readLines(f LandingFile, idx int, getBuf func() []byte, emit func(chunk) error) (lines int64, err error) {
+	fh, err := os.Open(f.Abs)
+	if err != nil {
+		return 0, err
+	}
+	defer fh.Close()
+	var r io.Reader = fh
+	if strings.HasSuffix(f.Rel, ".gz") {
+		gz, err := gzip.NewReader(fh)
+		if err != nil {
+			if err == io.EOF { // an empty .gz file holds no lines
+				return 0, emit(chunk{file: idx, firstLine: 1, last: true})
+			}
+			return 0, fmt.Errorf("gzip %s: %w", f.Rel, err)
+		}
+		defer gz.Close()
+		r = gz
+	}
+	next := int64(1)
+	buf := getBuf()[:0]
+	for {
+		if cap(buf)-len(buf) < chunkSize/4 {
+			nb := make([]byte, len(buf), 2*cap(buf)+chunkSize)
+			copy(nb, buf)
+			buf = nb
+		}
+		n, rerr := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if rerr != nil && rerr != io.EOF {
+			return next - 1, fmt.Errorf("read %s: %w", f.Rel, rerr)
+		}
+		if rerr == io.EOF {
+			if len(buf) > 0 && buf[len(buf)-1] != '\n' {
+				buf = append(buf, '\n')
+			}
+			c := chunk{file: idx, firstLine: next, data: buf, last: true}
+			next += int64(bytes.Count(buf, []byte{'\n'}))
+			return next - 1, emit(c)
+		}
+		if len(buf) < chunkSize {
+			continue
+		}
+		cut := bytes.LastIndexByte(buf, '\n')
+		if cut < 0 {
+			continue // one long line: keep reading
+		}
+		whole := buf[:cut+1]
+		rest := buf[cut+1:]
+		nb := getBuf()[:0]
+		nb = append(nb, rest...)
+		c := chunk{file: idx, firstLine: next, data: whole}
+		next += int64(bytes.Count(whole, []byte{'\n'}))
+		if err := emit(c); err != nil {
+			return next - 1, err
+		}
+		buf = nb
+	}
+}
+
+// isBlank: a line of only spaces, tabs and CR.
+func isBlank(line []byte) bool {
+	for _, c := range line {
+		if c != ' ' && c != '\t' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}

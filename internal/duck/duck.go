@@ -1,0 +1,183 @@
+// Package duck owns DuckDB handles: it opens a database through duckdb.NewConnector with
+// connection-init SQL (UTC time zone, threads, memory limit, spill directory), serialises
+// writers, and quotes the rare identifier or literal that cannot be a bound parameter.
+// It is the only package that imports the DuckDB driver.
+package duck
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	duckdb "github.com/duckdb/duckdb-go/v2"
+)
+
+// Options configure a DuckDB instance.
+type Options struct {
+	Path        string // database file; "" = in memory
+	Threads     int    // 0 = DuckDB's default (all cores)
+	MemoryLimit string // e.g. "2GB"; "" = DuckDB's default (80% of RAM)
+	TempDir     string // spill directory; "" = DuckDB's default
+	ReadOnly    bool
+}
+
+// DB is one DuckDB instance. Reads may run concurrently; Write serialises writers.
+type DB struct {
+	SQL       *sql.DB
+	connector *duckdb.Connector
+	writeMu   sync.Mutex
+}
+
+// Open opens (creating if needed) a DuckDB database.
+func Open(ctx context.Context, o Options) (*DB, error) {
+	var init []string
+	init = append(init, "SET TimeZone='UTC'")
+	if o.Threads > 0 {
+		init = append(init, fmt.Sprintf("SET threads=%d", o.Threads))
+	}
+	if o.MemoryLimit != "" {
+		init = append(init, "SET memory_limit="+Literal(o.MemoryLimit))
+	}
+	if o.TempDir != "" {
+		init = append(init, "SET temp_directory="+Literal(o.TempDir))
+	}
+	dsn := o.Path
+	if o.ReadOnly && dsn != "" {
+		dsn += "?access_mode=read_only"
+	}
+	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
+		for _, q := range init {
+			if _, err := execer.ExecContext(context.Background(), q, nil); err != nil {
+				return fmt.Errorf("init %q: %w", q, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open duckdb %q: %w", o.Path, err)
+	}
+	db := sql.OpenDB(connector)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		connector.Close()
+		return nil, fmt.Errorf("open duckdb %q: %w", o.Path, err)
+	}
+	return &DB{SQL: db, connector: connector}, nil
+}
+
+// Close closes the pool and the instance.
+func (d *DB) Close() error {
+	return errors.Join(d.SQL.Close(), d.connector.Close())
+}
+
+// Write runs fn while holding the writer lock: one writer at a time.
+func (d *DB) Write(ctx context.Context, fn func(ctx context.Context) error) error {
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	return fn(ctx)
+}
+
+// Tx runs fn in a transaction under the writer lock; it commits when fn returns nil.
+func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return d.Write(ctx, func(ctx context.Context) error {
+		tx, err := d.SQL.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		if err := fn(tx); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		return nil
+	})
+}
+
+// ArrowConn is one connection with DuckDB's Arrow interface: register Arrow streams as
+// views and read query results as Arrow record batches.
+type ArrowConn struct {
+	conn  driver.Conn
+	arrow *duckdb.Arrow
+}
+
+// Arrow opens a dedicated connection for Arrow exchange. Close it when done.
+func (d *DB) Arrow(ctx context.Context) (*ArrowConn, error) {
+	conn, err := d.connector.Connect(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("arrow connect: %w", err)
+	}
+	a, err := duckdb.NewArrowFromConn(conn)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("arrow connect: %w", err)
+	}
+	return &ArrowConn{conn: conn, arrow: a}, nil
+}
+
+// Exec runs a statement on this connection.
+func (a *ArrowConn) Exec(ctx context.Context, query string) error {
+	ex, ok := a.conn.(driver.ExecerContext)
+	if !ok {
+		return errors.New("duckdb connection cannot exec")
+	}
+	_, err := ex.ExecContext(ctx, query, nil)
+	return err
+}
+
+// InsertRecords appends Arrow record batches to table through a registered view.
+func (a *ArrowConn) InsertRecords(ctx context.Context, table string, schema *arrow.Schema, recs []arrow.RecordBatch) error {
+	rdr, err := array.NewRecordReader(schema, recs)
+	if err != nil {
+		return fmt.Errorf("record reader: %w", err)
+	}
+	defer rdr.Release()
+	view := "arrow_in_" + strings.ReplaceAll(table, ".", "_")
+	release, err := a.arrow.RegisterView(rdr, view)
+	if err != nil {
+		return fmt.Errorf("register arrow view: %w", err)
+	}
+	defer release()
+	if err := a.Exec(ctx, "INSERT INTO "+Ident(table)+" SELECT * FROM "+Ident(view)); err != nil {
+		return fmt.Errorf("insert into %s: %w", table, err)
+	}
+	return nil
+}
+
+// Query runs a query and returns its result as an Arrow record stream.
+func (a *ArrowConn) Query(ctx context.Context, query string, args ...any) (array.RecordReader, error) {
+	return a.arrow.QueryContext(ctx, query, args...)
+}
+
+// Close closes the connection.
+func (a *ArrowConn) Close() error { return a.conn.Close() }
+
+// Ident quotes an SQL identifier (a dotted name quotes each part).
+func Ident(name string) string {
+	parts := strings.Split(name, ".")
+	for i, p := range parts {
+		parts[i] = `"` + strings.ReplaceAll(p, `"`, `""`) + `"`
+	}
+	return strings.Join(parts, ".")
+}
+
+// Literal quotes a string literal (file paths for read_parquet and COPY TO).
+func Literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// IsInterrupted reports whether err is DuckDB's answer to a cancelled query.
+func IsInterrupted(err error) bool {
+	return err != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		strings.Contains(err.Error(), "INTERRUPT"))
+}
+
+// IsOutOfMemory reports whether err is DuckDB running out of its memory limit.
+func IsOutOfMemory(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "Out of Memory")
+}

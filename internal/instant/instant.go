@@ -1,0 +1,188 @@
+// Package instant parses and formats the RFC 3339 instants of the log format and the API.
+//
+// Parsing is strict (CONTRACT §2, §7): full date, 'T' or 't', time, up to nine fraction
+// digits, and an offset ('Z', 'z' or ±hh:mm) that is required. The result is a count of
+// microseconds since the Unix epoch in UTC; digits past the microsecond are truncated.
+package instant
+
+import (
+	"errors"
+	"time"
+)
+
+var (
+	errSyntax = errors.New("not an RFC 3339 instant (yyyy-MM-ddTHH:mm:ss[.fraction](Z|±hh:mm))")
+	errRange  = errors.New("date or time out of range")
+)
+
+// Micros is an instant as microseconds since 1970-01-01T00:00:00Z.
+type Micros = int64
+
+// Parse reads an RFC 3339 instant with a required offset.
+func Parse(s []byte) (Micros, error) {
+	return parse(s, false)
+}
+
+// ParseLenientPlus is Parse, but a space where the offset's '+' belongs is read as '+'
+// (an unencoded '+' in a query string arrives as a space).
+func ParseLenientPlus(s []byte) (Micros, error) {
+	return parse(s, true)
+}
+
+func digits(s []byte, n int) (int, bool) {
+	v := 0
+	for i := 0; i < n; i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v, true
+}
+
+func parse(s []byte, spaceIsPlus bool) (Micros, error) {
+	// yyyy-MM-ddTHH:mm:ss = 19 bytes, then fraction, then offset.
+	if len(s) < 20 {
+		return 0, errSyntax
+	}
+	year, ok1 := digits(s[0:], 4)
+	month, ok2 := digits(s[5:], 2)
+	day, ok3 := digits(s[8:], 2)
+	hour, ok4 := digits(s[11:], 2)
+	minute, ok5 := digits(s[14:], 2)
+	sec, ok6 := digits(s[17:], 2)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || s[4] != '-' || s[7] != '-' ||
+		(s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':' {
+		return 0, errSyntax
+	}
+	i := 19
+	var frac int64 // microseconds
+	if s[i] == '.' {
+		i++
+		start := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		n := i - start
+		if n == 0 || n > 9 {
+			return 0, errSyntax
+		}
+		for k := 0; k < 6; k++ {
+			frac *= 10
+			if k < n {
+				frac += int64(s[start+k] - '0')
+			}
+		}
+	}
+	if i >= len(s) {
+		return 0, errSyntax // no offset
+	}
+	offset := 0
+	switch c := s[i]; {
+	case c == 'Z' || c == 'z':
+		i++
+	case c == '+' || c == '-' || (spaceIsPlus && c == ' '):
+		if len(s)-i != 6 || s[i+3] != ':' {
+			return 0, errSyntax
+		}
+		oh, okh := digits(s[i+1:], 2)
+		om, okm := digits(s[i+4:], 2)
+		if !okh || !okm {
+			return 0, errSyntax
+		}
+		if oh > 23 || om > 59 {
+			return 0, errRange
+		}
+		offset = oh*3600 + om*60
+		if c == '-' {
+			offset = -offset
+		}
+		i += 6
+	default:
+		return 0, errSyntax
+	}
+	if i != len(s) {
+		return 0, errSyntax
+	}
+	if year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) ||
+		hour > 23 || minute > 59 || sec > 59 {
+		return 0, errRange
+	}
+	secs := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec) - int64(offset)
+	return secs*1_000_000 + frac, nil
+}
+
+func isLeap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
+
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if isLeap(y) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil returns days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// DaysFromCivil is the day number (days since 1970-01-01) of a calendar date.
+func DaysFromCivil(y, m, d int) int64 { return daysFromCivil(y, m, d) }
+
+// Time converts microseconds to a time.Time in UTC.
+func Time(us Micros) time.Time { return time.UnixMicro(us).UTC() }
+
+// FromTime converts a time.Time to microseconds (truncating).
+func FromTime(t time.Time) Micros { return t.UnixMicro() }
+
+// AppendMillis appends the instant as yyyy-MM-dd'T'HH:mm:ss.SSS'Z', truncating to the millisecond.
+func AppendMillis(b []byte, us Micros) []byte {
+	ms := us / 1000
+	if us < 0 && us%1000 != 0 {
+		ms-- // floor for instants before the epoch
+	}
+	t := time.UnixMilli(ms).UTC()
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	b = append4(b, y)
+	b = append(b, '-')
+	b = append2(b, int(mo))
+	b = append(b, '-')
+	b = append2(b, d)
+	b = append(b, 'T')
+	b = append2(b, h)
+	b = append(b, ':')
+	b = append2(b, mi)
+	b = append(b, ':')
+	b = append2(b, s)
+	b = append(b, '.')
+	msec := int(((ms % 1000) + 1000) % 1000)
+	b = append(b, byte('0'+msec/100), byte('0'+msec/10%10), byte('0'+msec%10))
+	return append(b, 'Z')
+}
+
+// FormatMillis is AppendMillis as a string.
+func FormatMillis(us Micros) string { return string(AppendMillis(make([]byte, 0, 24), us)) }
+
+func append2(b []byte, v int) []byte { return append(b, byte('0'+v/10%10), byte('0'+v%10)) }
+func append4(b []byte, v int) []byte {
+	return append(b, byte('0'+v/1000%10), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
+}

@@ -1,0 +1,86 @@
+package instant
+
+import (
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	ok := []struct {
+		in   string
+		want string // RFC3339Nano UTC of the truncated instant
+	}{
+		{"2025-07-01T00:00:00Z", "2025-07-01T00:00:00Z"},
+		{"2025-07-01t00:00:00z", "2025-07-01T00:00:00Z"},
+		{"2025-07-01T01:40:56.538Z", "2025-07-01T01:40:56.538Z"},
+		{"2025-11-29T20:33:13.407+03:00", "2025-11-29T17:33:13.407Z"},
+		{"2025-12-31T21:00:00.000-03:00", "2026-01-01T00:00:00Z"},
+		{"2025-12-31T21:00:00.123456789+05:45", "2025-12-31T15:15:00.123456Z"},
+		{"2024-02-29T23:59:59.9999999Z", "2024-02-29T23:59:59.999999Z"},
+		{"1969-12-31T23:59:59.5Z", "1969-12-31T23:59:59.5Z"},
+	}
+	for _, c := range ok {
+		us, err := Parse([]byte(c.in))
+		if err != nil {
+			t.Errorf("%s: %v", c.in, err)
+			continue
+		}
+		if got := Time(us).Format(time.RFC3339Nano); got != c.want {
+			t.Errorf("%s: got %s want %s", c.in, got, c.want)
+		}
+	}
+	bad := []string{"", "2025-07-01", "2025-07-01T00:00:00", "2025-07-01 00:00:00Z", "2025-02-30T00:00:00Z",
+		"2025-07-01T25:00:00Z", "2025-07-01T00:60:00Z", "2025-07-01T00:00:60Z", "2025-07-01T00:00:00.Z",
+		"2025-07-01T00:00:00.1234567890Z", "2025-07-01T00:00:00+0300", "2025-07-01T00:00:00+24:00",
+		"2025-07-01T00:00:00Z ", "2023-02-29T00:00:00Z", "0000-01-01T00:00:00Z", "2025-13-01T00:00:00Z",
+		"2025-07-01T00:00:00+03:0x", "２025-07-01T00:00:00Z"}
+	for _, s := range bad {
+		if _, err := Parse([]byte(s)); err == nil {
+			t.Errorf("%q: accepted", s)
+		}
+	}
+	if _, err := ParseLenientPlus([]byte("2025-07-01T00:00:00 03:00")); err != nil {
+		t.Errorf("space as plus: %v", err)
+	}
+	if _, err := Parse([]byte("2025-07-01T00:00:00 03:00")); err == nil {
+		t.Errorf("space as plus accepted by strict parse")
+	}
+}
+
+func TestAppendMillis(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+	}{
+		{"2026-01-15T23:59:59.9999Z", "2026-01-15T23:59:59.999Z"},
+		{"1969-12-31T23:59:59.9995Z", "1969-12-31T23:59:59.999Z"},
+		{"2025-07-01T01:40:56Z", "2025-07-01T01:40:56.000Z"},
+	} {
+		us, err := Parse([]byte(c.in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := FormatMillis(us); got != c.want {
+			t.Errorf("%s: got %s want %s", c.in, got, c.want)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"2025-07-01T00:00:00Z", "2025-12-31T21:00:00.123456789+05:45", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		us, err := Parse([]byte(s))
+		if err != nil {
+			return
+		}
+		// Whatever parses must agree with the standard library on the instant.
+		tt, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return // lower-case t/z and such are ours alone
+		}
+		if tt.UnixMicro() != us && tt.Truncate(time.Microsecond).UnixMicro() != us {
+			t.Fatalf("%q: %d vs %d", s, us, tt.UnixMicro())
+		}
+	})
+}
