@@ -1,0 +1,289 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/dashboard-analytics/dashboard/internal/calendar"
+	"github.com/dashboard-analytics/dashboard/warehouse"
+)
+
+type snapKey struct{}
+
+func withSnapshot(ctx context.Context, s *warehouse.Snapshot) context.Context {
+	return context.WithValue(ctx, snapKey{}, s)
+}
+
+// snapshotOf is the snapshot a request reads from start to end.
+func (s *Server) snapshotOf(r *http.Request) *warehouse.Snapshot {
+	if snap, ok := r.Context().Value(snapKey{}).(*warehouse.Snapshot); ok {
+		return snap
+	}
+	return s.wh.Snapshot()
+}
+
+func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
+	has, first := s.snapshotOf(r).Summary(tenantOf(r))
+	var j jw
+	j.raw(`{"hasData":`)
+	j.bool(has)
+	j.raw(`,"firstDataSet":`)
+	if has {
+		j.time(first)
+	} else {
+		j.null()
+	}
+	j.byte('}')
+	writeJSON(w, http.StatusOK, j.b)
+}
+
+// ExportTypes are the report formats the server writes.
+var ExportTypes = []string{"csv", "xlsx", "parquet"}
+
+func (s *Server) reportConfigurations(w http.ResponseWriter, r *http.Request) {
+	var j jw
+	j.raw(`{"maxSample":`)
+	j.int(int64(s.cfg.MaxSample))
+	j.raw(`,"availableExportTypes":[`)
+	for i, t := range ExportTypes {
+		if i > 0 {
+			j.byte(',')
+		}
+		j.str(t)
+	}
+	j.raw(`]}`)
+	writeJSON(w, http.StatusOK, j.b)
+}
+
+// analyticsRange parses the shared analytics parameters, answering 400 itself.
+func (s *Server) analyticsRange(w http.ResponseWriter, r *http.Request) (Range, *calendar.Calendar, bool) {
+	rg, err := s.parseRange(queryInput(r.URL.Query()))
+	if err != nil {
+		writeError(w, r, http.StatusBadRequest, err.Error())
+		return rg, nil, false
+	}
+	return rg, calendar.Build(rg.Start, rg.End, rg.Mask), true
+}
+
+func (j *jw) periodOverview(rg Range, current, previous int64) {
+	j.raw(`"periodOverview":{"totalAmount":`)
+	j.int(current)
+	j.raw(`,"hasRelativeData":`)
+	j.bool(previous > 0)
+	j.raw(`,"relativeIncrease":`)
+	if previous > 0 {
+		j.hundredths(roundDiv((current-previous)*10000, previous))
+	} else {
+		j.raw("0.0")
+	}
+	j.raw(`,"hasIncreased":`)
+	j.bool(current > previous)
+	j.raw(`,"relativeStartDate":`)
+	j.time(rg.RelativeStart())
+	j.raw(`,"relativeEndDate":`)
+	j.time(rg.RelativeEnd())
+	j.byte('}')
+}
+
+// series writes "hours", "days", "weeks" and "months".
+func (j *jw) series(cal *calendar.Calendar, s warehouse.Series) {
+	j.raw(`"hours":[`)
+	for i, h := range cal.Hours {
+		if i > 0 {
+			j.byte(',')
+		}
+		j.raw(`{"date":`)
+		j.time(h)
+		j.raw(`,"value":`)
+		j.int(s.Hours[i])
+		j.byte('}')
+	}
+	j.raw(`],"days":[`)
+	for i, d := range cal.Days {
+		if i > 0 {
+			j.byte(',')
+		}
+		j.raw(`{"date":`)
+		j.time(d)
+		j.raw(`,"value":`)
+		j.int(s.Days[i])
+		j.byte('}')
+	}
+	j.raw(`],"weeks":[`)
+	for i, wk := range cal.Weeks {
+		if i > 0 {
+			j.byte(',')
+		}
+		j.raw(`{"monthDate":`)
+		j.time(wk.MonthStart)
+		j.raw(`,"weekNumber":`)
+		j.int(int64(wk.Number))
+		j.raw(`,"value":`)
+		j.int(s.Weeks[i])
+		j.byte('}')
+	}
+	j.raw(`],"months":[`)
+	for i, m := range cal.Months {
+		if i > 0 {
+			j.byte(',')
+		}
+		j.raw(`{"date":`)
+		j.time(m)
+		j.raw(`,"value":`)
+		j.int(s.Months[i])
+		j.byte('}')
+	}
+	j.byte(']')
+}
+
+func (j *jw) average(key string, values []int64) {
+	j.raw(key)
+	if len(values) == 0 {
+		j.raw("0.0")
+		return
+	}
+	var sum int64
+	for _, v := range values {
+		sum += v
+	}
+	j.hundredths(roundDiv(sum*100, int64(len(values))))
+}
+
+func (s *Server) dashboardConversations(w http.ResponseWriter, r *http.Request) {
+	rg, cal, ok := s.analyticsRange(w, r)
+	if !ok {
+		return
+	}
+	snap, k := s.snapshotOf(r), tenantOf(r)
+	total, _, channels := snap.Counts(rg.Query(k), cal, warehouse.Conversations, true)
+	prev := snap.Total(rg.Previous().Query(k), warehouse.Conversations)
+	j := jw{b: make([]byte, 0, 1024+len(channels)*(len(cal.Hours)+len(cal.Days))*48)}
+	j.raw(`{"resource":"ANALYTIC_CONVERSATION",`)
+	j.periodOverview(rg, total, prev)
+	j.raw(`,"channelAnalytics":[`)
+	for i, c := range channels {
+		if i > 0 {
+			j.byte(',')
+		}
+		j.raw(`{"channelType":`)
+		if c.Channel.Type != nil {
+			j.str(c.Channel.Type.Name)
+		} else {
+			j.null()
+		}
+		j.raw(`,"channelName":`)
+		j.str(c.Channel.Name)
+		j.byte(',')
+		j.series(cal, c.Series)
+		j.byte('}')
+	}
+	j.raw(`]}`)
+	writeJSON(w, http.StatusOK, j.b)
+}
+
+func (s *Server) trafficAnswer(w http.ResponseWriter, resource string, rg Range, cal *calendar.Calendar, total, prev int64, series warehouse.Series) {
+	j := jw{b: make([]byte, 0, 1024+(len(cal.Hours)+len(cal.Days))*48)}
+	j.raw(`{"resource":"` + resource + `",`)
+	j.periodOverview(rg, total, prev)
+	j.raw(`,"trafficAnalyticsDTO":{`)
+	j.series(cal, series)
+	j.average(`,"averageHoursValue":`, series.Hours)
+	j.average(`,"averageDaysValue":`, series.Days)
+	j.average(`,"averageWeeksValue":`, series.Weeks)
+	j.average(`,"averageMonthsValue":`, series.Months)
+	j.raw(`}}`)
+	writeJSON(w, http.StatusOK, j.b)
+}
+
+func (s *Server) dashboardMessages(w http.ResponseWriter, r *http.Request) {
+	rg, cal, ok := s.analyticsRange(w, r)
+	if !ok {
+		return
+	}
+	snap, k := s.snapshotOf(r), tenantOf(r)
+	total, series, _ := snap.Counts(rg.Query(k), cal, warehouse.UserMessages, false)
+	prev := snap.Total(rg.Previous().Query(k), warehouse.UserMessages)
+	s.trafficAnswer(w, "ANALYTIC_MESSAGES", rg, cal, total, prev, series)
+}
+
+func (s *Server) dashboardUsers(w http.ResponseWriter, r *http.Request) {
+	rg, cal, ok := s.analyticsRange(w, r)
+	if !ok {
+		return
+	}
+	snap, k := s.snapshotOf(r), tenantOf(r)
+	total, series := snap.Users(rg.Query(k), cal)
+	prev := snap.UsersTotal(rg.Previous().Query(k))
+	s.trafficAnswer(w, "ANALYTIC_USERS", rg, cal, total, prev, series)
+}
+
+func (s *Server) dashboardAccuracy(w http.ResponseWriter, r *http.Request) {
+	rg, _, ok := s.analyticsRange(w, r)
+	if !ok {
+		return
+	}
+	snap, k := s.snapshotOf(r), tenantOf(r)
+	rate := func(q warehouse.Query) int64 {
+		total := snap.Total(q, warehouse.UserMessages)
+		if total == 0 {
+			return 0
+		}
+		return roundDiv(snap.Total(q, warehouse.Understood)*10000, total)
+	}
+	cur, prev := rate(rg.Query(k)), rate(rg.Previous().Query(k))
+	var j jw
+	j.raw(`{"rateCurrent":`)
+	j.hundredths(cur)
+	j.raw(`,"ratePrevious":`)
+	j.hundredths(prev)
+	j.raw(`,"hasIncreased":`)
+	j.bool(cur > prev)
+	j.raw(`,"relativeIncrease":`)
+	j.hundredths(cur - prev)
+	j.raw(`,"relativeStartDate":`)
+	j.time(rg.RelativeStart())
+	j.raw(`,"relativeEndDate":`)
+	j.time(rg.RelativeEnd())
+	j.byte('}')
+	writeJSON(w, http.StatusOK, j.b)
+}
+
+func (s *Server) stacking(w http.ResponseWriter, r *http.Request, intents bool) {
+	rg, _, ok := s.analyticsRange(w, r)
+	if !ok {
+		return
+	}
+	list := s.snapshotOf(r).Stacking(rg.Query(tenantOf(r)), intents)
+	var j jw
+	if intents {
+		j.raw(`{"resource":"ANALYTIC_INTENTS","channelList":[`)
+	} else {
+		j.raw(`{"resource":"ANALYTIC_FLOWS","channelList":[`)
+	}
+	for i, c := range list {
+		if i > 0 {
+			j.byte(',')
+		}
+		j.raw(`{"name":`)
+		j.str(c.Channel.Name)
+		j.raw(`,"topicBreakdown":[`)
+		for t, tp := range c.Topics {
+			if t > 0 {
+				j.byte(',')
+			}
+			j.raw(`{"name":`)
+			j.str(tp.Name)
+			j.raw(`,"channelValue":`)
+			j.int(tp.ChannelValue)
+			j.raw(`,"totalValue":`)
+			j.int(tp.TotalValue)
+			j.byte('}')
+		}
+		j.raw(`]}`)
+	}
+	j.raw(`]}`)
+	writeJSON(w, http.StatusOK, j.b)
+}
+
+func (s *Server) stackingIntents(w http.ResponseWriter, r *http.Request) { s.stacking(w, r, true) }
+func (s *Server) stackingFlows(w http.ResponseWriter, r *http.Request)   { s.stacking(w, r, false) }

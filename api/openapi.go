@@ -1,0 +1,84 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+)
+
+// openapiDoc builds an OpenAPI 3.1 document from the route table, so it cannot drift
+// from the router (a test walks the router and checks every route is here).
+func (s *Server) openapiDoc() map[string]any {
+	paths := map[string]any{}
+	for _, rt := range s.routeTable() {
+		op := map[string]any{
+			"operationId": rt.name,
+			"summary":     rt.summary,
+			"responses": map[string]any{
+				"200": map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{}}},
+				"400": map[string]any{"$ref": "#/components/responses/Error"},
+			},
+		}
+		var params []any
+		for _, p := range []string{"orgUUID", "envUUID", "botUUID"} {
+			if strings.Contains(rt.path, "{"+p+"}") {
+				params = append(params, map[string]any{"name": p, "in": "path", "required": true,
+					"schema": map[string]any{"type": "string", "format": "uuid"}})
+			}
+		}
+		for _, q := range queryParams(rt.name) {
+			params = append(params, q)
+		}
+		if len(params) > 0 {
+			op["parameters"] = params
+		}
+		if !rt.open {
+			op["security"] = []any{map[string]any{"bearer": []any{}}}
+		}
+		item, _ := paths[rt.path].(map[string]any)
+		if item == nil {
+			item = map[string]any{}
+			paths[rt.path] = item
+		}
+		item[strings.ToLower(rt.method)] = op
+	}
+	return map[string]any{
+		"openapi": "3.1.0",
+		"info":    map[string]any{"title": "Dashboard analytics API", "version": "1.0.0"},
+		"paths":   paths,
+		"components": map[string]any{
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
+			"responses": map[string]any{"Error": map[string]any{"description": "Error",
+				"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{
+					"type": "object", "properties": map[string]any{
+						"status": map[string]any{"type": "integer"}, "error": map[string]any{"type": "string"},
+						"message": map[string]any{"type": "string"}, "path": map[string]any{"type": "string"}}}}}}},
+		},
+	}
+}
+
+func qp(name, typ, desc string, required bool) map[string]any {
+	return map[string]any{"name": name, "in": "query", "required": required, "description": desc,
+		"schema": map[string]any{"type": typ}}
+}
+
+var rangeParams = []any{
+	qp("startDate", "string", "yyyy-MM-dd or an RFC 3339 instant; the range starts at its hour", true),
+	qp("endDate", "string", "yyyy-MM-dd (= 23:59:59.999Z) or an RFC 3339 instant; the range ends after its hour", true),
+	qp("startHour", "integer", "0..23, default 0", false),
+	qp("endHour", "integer", "0..23, default 23; a window wraps midnight when startHour > endHour", false),
+	qp("channelUuids", "string", "comma-separated channel UUIDs; empty = all", false),
+}
+
+func queryParams(route string) []any {
+	switch route {
+	case "dashboardConversations", "dashboardMessages", "dashboardUsers", "dashboardAccuracy", "stackingIntents", "stackingFlows":
+		return rangeParams
+	}
+	return extraQueryParams(route)
+}
+
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {
+	b, _ := json.MarshalIndent(s.openapiDoc(), "", "  ")
+	writeJSON(w, http.StatusOK, b)
+}

@@ -1,0 +1,193 @@
+package api
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/dashboard-analytics/dashboard/internal/calendar"
+	"github.com/dashboard-analytics/dashboard/internal/instant"
+	"github.com/dashboard-analytics/dashboard/warehouse"
+)
+
+const hourUs = calendar.HourMicros
+
+// Range is a request's analytics window (CONTRACT §4): hours [Start, End) since the
+// epoch, with the instants as sent for the range checks.
+type Range struct {
+	StartSent, EndSent int64 // microseconds
+	Start, End         int64 // hours since the epoch
+	Mask               calendar.Mask
+	StartHour, EndHour int
+	Channels           []string // nil = all
+}
+
+// Previous is the period before: same length, same filters.
+func (r Range) Previous() Range {
+	p := r
+	l := r.End - r.Start
+	p.Start, p.End = r.Start-l, r.Start
+	return p
+}
+
+// RelativeStart and RelativeEnd are the previous period's bounds as the API writes them.
+func (r Range) RelativeStart() int64 { return (r.Start - (r.End - r.Start)) * hourUs }
+func (r Range) RelativeEnd() int64   { return r.Start*hourUs - 1000 }
+
+// Query is the warehouse query of the range for a tenant.
+func (r Range) Query(k warehouse.TenantKey) warehouse.Query {
+	return warehouse.Query{Tenant: k, Start: r.Start, End: r.End, Mask: r.Mask, Channels: r.Channels}
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// parseDate reads a start or end date: an RFC 3339 instant, or a plain date that means
+// 00:00:00.000Z (start) or 23:59:59.999Z (end) of that day.
+func parseDate(name, v string, end bool) (int64, error) {
+	if len(v) == 10 && v[4] == '-' && v[7] == '-' {
+		us, err := instant.Parse([]byte(v + "T00:00:00Z"))
+		if err != nil {
+			return 0, badParam(name, fmt.Sprintf("not a valid date: %q", v))
+		}
+		if end {
+			us += 24*hourUs - 1000
+		}
+		return us, nil
+	}
+	us, err := instant.ParseLenientPlus([]byte(v))
+	if err != nil {
+		return 0, badParam(name, fmt.Sprintf("must be a date (yyyy-MM-dd) or an RFC 3339 instant (yyyy-MM-ddTHH:mm:ss.SSSZ), got %q", v))
+	}
+	return us, nil
+}
+
+// rangeParams reads startDate, endDate, startHour, endHour and channelUuids.
+type rangeInput struct {
+	startDate, endDate, startHour, endHour *string
+	channels                               []string
+}
+
+func queryInput(q url.Values) rangeInput {
+	in := rangeInput{channels: q["channelUuids"]}
+	for name, dst := range map[string]**string{"startDate": &in.startDate, "endDate": &in.endDate,
+		"startHour": &in.startHour, "endHour": &in.endHour} {
+		if vs, ok := q[name]; ok && len(vs) > 0 {
+			v := vs[0]
+			*dst = &v
+		}
+	}
+	return in
+}
+
+func (s *Server) parseRange(in rangeInput) (Range, error) {
+	var r Range
+	if in.startDate == nil || strings.TrimSpace(*in.startDate) == "" {
+		return r, badParam("startDate", "required")
+	}
+	if in.endDate == nil || strings.TrimSpace(*in.endDate) == "" {
+		return r, badParam("endDate", "required")
+	}
+	var err error
+	if r.StartSent, err = parseDate("startDate", *in.startDate, false); err != nil {
+		return r, err
+	}
+	if r.EndSent, err = parseDate("endDate", *in.endDate, true); err != nil {
+		return r, err
+	}
+	if r.EndSent < r.StartSent {
+		return r, badParam("endDate", "must not be before startDate")
+	}
+	if r.EndSent-r.StartSent > int64(s.cfg.MaxRangeDays)*24*hourUs {
+		return r, badParam("endDate", fmt.Sprintf("the range from startDate is longer than %d days", s.cfg.MaxRangeDays))
+	}
+	r.Start = floorDiv(r.StartSent, hourUs)
+	r.End = floorDiv(r.EndSent, hourUs) + 1
+	if r.StartHour, err = parseHour("startHour", in.startHour, 0); err != nil {
+		return r, err
+	}
+	if r.EndHour, err = parseHour("endHour", in.endHour, 23); err != nil {
+		return r, err
+	}
+	r.Mask = calendar.NewMask(r.StartHour, r.EndHour)
+	if r.Channels, err = parseChannels("channelUuids", in.channels); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+func parseHour(name string, v *string, def int) (int, error) {
+	if v == nil || *v == "" {
+		return def, nil
+	}
+	h, err := strconv.Atoi(*v)
+	if err != nil || h < 0 || h > 23 {
+		return 0, badParam(name, fmt.Sprintf("must be an integer from 0 to 23, got %q", *v))
+	}
+	return h, nil
+}
+
+// parseChannels reads comma-separated channel UUIDs: elements trimmed, empty ones
+// ignored, case ignored. Nothing listed means all channels (nil).
+func parseChannels(name string, values []string) ([]string, error) {
+	var out []string
+	for _, v := range values {
+		for _, e := range strings.Split(v, ",") {
+			e = strings.TrimSpace(e)
+			if e == "" {
+				continue
+			}
+			var u [36]byte
+			if !parseUUID(e, &u) {
+				return nil, badParam(name, fmt.Sprintf("not a UUID: %q", e))
+			}
+			out = append(out, string(u[:]))
+		}
+	}
+	return out, nil
+}
+
+// parseUUID checks the 8-4-4-4-12 hex form in any case and lower-cases it.
+func parseUUID(s string, dst *[36]byte) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			switch {
+			case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
+			case c >= 'A' && c <= 'F':
+				c += 'a' - 'A'
+			default:
+				return false
+			}
+		}
+		dst[i] = c
+	}
+	return true
+}
+
+// enumParam reads an enum ignoring letter case; "" (absent) gives def.
+func enumParam(name, v, def string, allowed ...string) (string, error) {
+	if v == "" {
+		return def, nil
+	}
+	for _, a := range allowed {
+		if strings.EqualFold(v, a) {
+			return a, nil
+		}
+	}
+	return "", badParam(name, fmt.Sprintf("must be one of %s, got %q", strings.Join(allowed, ", "), v))
+}

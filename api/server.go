@@ -1,0 +1,191 @@
+// Package api serves the dashboard HTTP API (CONTRACT §4–§5) over the warehouse: one
+// gorilla/mux route per endpoint, shared request parsing and validation, the contract's
+// JSON shapes and errors. It reads the warehouse only; it never touches the lake.
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/dashboard-analytics/dashboard/warehouse"
+)
+
+// Config are the API's settings.
+type Config struct {
+	MaxRangeDays   int
+	MaxPageSize    int
+	MaxSample      int
+	RequestTimeout time.Duration
+	MaxHeavy       int
+	// Tokens maps a bearer token to the organizations it opens; nil with NoAuth.
+	Tokens map[string][]string
+	NoAuth bool
+}
+
+// Server is the API.
+type Server struct {
+	wh     *warehouse.Warehouse
+	cfg    Config
+	log    *slog.Logger
+	router *mux.Router
+	tokens map[[32]byte]map[string]bool
+	cache  *answerCache
+	heavy  chan struct{}
+}
+
+// New builds the API over a warehouse.
+func New(wh *warehouse.Warehouse, cfg Config, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxHeavy <= 0 {
+		cfg.MaxHeavy = 8
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 10 * time.Second
+	}
+	s := &Server{wh: wh, cfg: cfg, log: log, tokens: map[[32]byte]map[string]bool{},
+		cache: newAnswerCache(512), heavy: make(chan struct{}, cfg.MaxHeavy)}
+	for tok, orgs := range cfg.Tokens {
+		set := map[string]bool{}
+		for _, o := range orgs {
+			set[strings.ToLower(o)] = true
+		}
+		s.tokens[sha256.Sum256([]byte(tok))] = set
+	}
+	s.router = s.routes()
+	return s
+}
+
+// Handler is the API's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.router }
+
+// Router exposes the router (the OpenAPI test walks it).
+func (s *Server) Router() *mux.Router { return s.router }
+
+type route struct {
+	method, path, name, summary string
+	handler                     http.HandlerFunc
+	open                        bool // no token needed
+	cached                      bool // answer depends only on the snapshot and the URL
+}
+
+const tenantPrefix = "/org/{orgUUID}/env/{envUUID}/bot/{botUUID}"
+
+func (s *Server) routeTable() []route {
+	return []route{
+		{"GET", "/healthz", "healthz", "Liveness: 200 when the API can read its tables", s.healthz, true, false},
+		{"GET", "/openapi.json", "openapi", "This API as an OpenAPI 3.1 document", s.openapi, true, false},
+		{"GET", tenantPrefix + "/dashboard/summary", "summary", "Whether the bot has data, and since when", s.summary, false, true},
+		{"GET", tenantPrefix + "/messages/report_configurations", "messagesReportConfigurations", "Report limits and export formats (messages)", s.reportConfigurations, false, false},
+		{"GET", tenantPrefix + "/conversations/report_configurations", "conversationsReportConfigurations", "Report limits and export formats (conversations)", s.reportConfigurations, false, false},
+		{"GET", tenantPrefix + "/dashboard/conversations", "dashboardConversations", "Conversations started, per channel, in hour/day/week/month buckets", s.dashboardConversations, false, true},
+		{"GET", tenantPrefix + "/dashboard/messages", "dashboardMessages", "USER messages in hour/day/week/month buckets", s.dashboardMessages, false, true},
+		{"GET", tenantPrefix + "/dashboard/users", "dashboardUsers", "Distinct users (exact) in hour/day/week/month buckets", s.dashboardUsers, false, true},
+		{"GET", tenantPrefix + "/dashboard/accuracy", "dashboardAccuracy", "Share of USER messages understood, and its change", s.dashboardAccuracy, false, true},
+		{"GET", tenantPrefix + "/dashboard/stacking/intents", "stackingIntents", "Intents of USER messages per channel", s.stackingIntents, false, true},
+		{"GET", tenantPrefix + "/dashboard/stacking/flows", "stackingFlows", "Flows travelled by conversations per channel", s.stackingFlows, false, true},
+	}
+}
+
+func (s *Server) routes() *mux.Router {
+	r := mux.NewRouter()
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, http.StatusNotFound, "no route for "+r.Method+" "+r.URL.Path)
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on "+r.URL.Path)
+	})
+	for _, rt := range s.routeTable() {
+		h := http.Handler(rt.handler)
+		if rt.cached {
+			h = s.cached(h)
+		}
+		if !rt.open {
+			h = s.tenantGate(h)
+		}
+		h = s.deadline(h)
+		r.Handle(rt.path, h).Methods(rt.method).Name(rt.name)
+	}
+	return r
+}
+
+// deadline gives each request a deadline that cancels its queries.
+func (s *Server) deadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+type ctxKey int
+
+const tenantKey ctxKey = 0
+
+// tenantGate checks, in the contract's order: token (401), path UUIDs (400), the
+// token's organizations (403). It puts the tenant in the request context.
+func (s *Server) tenantGate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var orgs map[string]bool
+		if !s.cfg.NoAuth {
+			h := r.Header.Get("Authorization")
+			tok, ok := strings.CutPrefix(h, "Bearer ")
+			if !ok {
+				tok, ok = strings.CutPrefix(h, "bearer ")
+			}
+			tok = strings.TrimSpace(tok)
+			if !ok || tok == "" {
+				writeError(w, r, http.StatusUnauthorized, "Authorization: a bearer token is required")
+				return
+			}
+			orgs = s.tokens[sha256.Sum256([]byte(tok))]
+			if orgs == nil {
+				writeError(w, r, http.StatusUnauthorized, "Authorization: unknown token")
+				return
+			}
+		}
+		vars := mux.Vars(r)
+		var k warehouse.TenantKey
+		for _, p := range []struct {
+			name string
+			dst  *string
+		}{{"orgUUID", &k.Org}, {"envUUID", &k.Env}, {"botUUID", &k.Bot}} {
+			var u [36]byte
+			if !parseUUID(vars[p.name], &u) {
+				writeError(w, r, http.StatusBadRequest, p.name+": not a UUID")
+				return
+			}
+			*p.dst = string(u[:])
+		}
+		if !s.cfg.NoAuth && !orgs[k.Org] {
+			writeError(w, r, http.StatusForbidden, "orgUUID: the token does not open this organization")
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tenantKey, k)))
+	})
+}
+
+func tenantOf(r *http.Request) warehouse.TenantKey {
+	return r.Context().Value(tenantKey).(warehouse.TenantKey)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if err := s.wh.Ping(r.Context()); err != nil {
+		writeError(w, r, http.StatusServiceUnavailable, "warehouse: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, []byte(`{"status":"UP"}`))
+}
+
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(body)
+}

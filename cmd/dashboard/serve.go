@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/dashboard-analytics/dashboard/api"
+	"github.com/dashboard-analytics/dashboard/config"
+	"github.com/dashboard-analytics/dashboard/warehouse"
+)
+
+func init() {
+	register("rollup", command{
+		summary: "lake → summary tables once (the days touched since the last rollup, or --from/--to)",
+		flags: func(fs *flag.FlagSet, env *cmdEnv) {
+			env.extra["from"] = fs.String("from", "", "first day to roll up again (yyyy-MM-dd)")
+			env.extra["to"] = fs.String("to", "", "last day to roll up again (yyyy-MM-dd); default = --from")
+			env.extra["full"] = fs.Bool("full", false, "roll up every day of the lake")
+		},
+		run: func(ctx context.Context, env *cmdEnv) error {
+			var o warehouse.RollupOptions
+			o.Full = *env.extra["full"].(*bool)
+			from, to := *env.extra["from"].(*string), *env.extra["to"].(*string)
+			if from != "" || to != "" {
+				if from == "" {
+					from = to
+				}
+				if to == "" {
+					to = from
+				}
+				var err error
+				if o.From, err = time.Parse("2006-01-02", from); err != nil {
+					return fmt.Errorf("--from: not a date (yyyy-MM-dd): %q", from)
+				}
+				if o.To, err = time.Parse("2006-01-02", to); err != nil {
+					return fmt.Errorf("--to: not a date (yyyy-MM-dd): %q", to)
+				}
+				if o.To.Before(o.From) {
+					return errors.New("--to: before --from")
+				}
+			}
+			wh, err := openWarehouse(ctx, env)
+			if err != nil {
+				return err
+			}
+			defer wh.Close()
+			res, err := wh.Rollup(ctx, o)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(env.stdout, res.String())
+			return nil
+		},
+	})
+	register("serve", command{
+		summary: "the API alone, over what has been rolled up",
+		run: func(ctx context.Context, env *cmdEnv) error {
+			wh, err := openWarehouse(ctx, env)
+			if err != nil {
+				return err
+			}
+			defer wh.Close()
+			if err := wh.Refresh(ctx); err != nil {
+				return err
+			}
+			srv := newAPI(wh, env)
+			return serveHTTP(ctx, env, srv.Handler(), nil)
+		},
+	})
+}
+
+func openWarehouse(ctx context.Context, env *cmdEnv) (*warehouse.Warehouse, error) {
+	s := &env.settings
+	if err := s.EnsureLayout(); err != nil {
+		return nil, err
+	}
+	return warehouse.Open(ctx, warehouse.Options{
+		Dir: s.WarehouseDir(), LakeDir: s.LakeDir(), Threads: s.Threads, MemoryLimit: s.MemoryLimit, Logger: env.log,
+	})
+}
+
+func newAPI(wh *warehouse.Warehouse, env *cmdEnv) *api.Server {
+	s := &env.settings
+	tokens, _ := config.ParseTokens(s.AuthTokens) // validated at load
+	return api.New(wh, api.Config{
+		MaxRangeDays: s.MaxRangeDays, MaxPageSize: s.MaxPageSize, MaxSample: s.MaxSample,
+		RequestTimeout: s.RequestTimeout, MaxHeavy: s.MaxHeavy, Tokens: tokens, NoAuth: s.NoAuth,
+	}, env.log)
+}
+
+// serveHTTP serves until ctx ends (SIGTERM), then drains in-flight requests.
+func serveHTTP(ctx context.Context, env *cmdEnv, h http.Handler, ready func(addr string)) error {
+	s := &env.settings
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return fmt.Errorf("addr: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      s.RequestTimeout + 30*time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	env.log.Info("api listening", "addr", ln.Addr().String(), "auth", !s.NoAuth)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	env.log.Info("shutting down: draining requests")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}

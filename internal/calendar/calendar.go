@@ -1,0 +1,104 @@
+// Package calendar lays a request's hour range out in the dashboard's buckets: the
+// hours that pass the hour filter, the UTC days, the Monday weeks split at month
+// boundaries, and the months that the range touches (CONTRACT §5).
+package calendar
+
+import "time"
+
+// HourMicros is one hour in microseconds.
+const HourMicros = int64(time.Hour / time.Microsecond)
+
+// Mask says which UTC hours of the day pass the hour filter.
+type Mask [24]bool
+
+// NewMask builds the filter startHour..endHour, wrapping midnight when start > end.
+func NewMask(start, end int) Mask {
+	var m Mask
+	for h := 0; h < 24; h++ {
+		if start <= end {
+			m[h] = h >= start && h <= end
+		} else {
+			m[h] = h >= start || h <= end
+		}
+	}
+	return m
+}
+
+// Pass reports whether the hour (hours since the epoch) passes the mask.
+func (m *Mask) Pass(hour int64) bool { return m[hourOfDay(hour)] }
+
+func hourOfDay(hour int64) int {
+	h := hour % 24
+	if h < 0 {
+		h += 24
+	}
+	return int(h)
+}
+
+// Week is a (month, week number) bucket.
+type Week struct {
+	MonthStart int64 // microseconds of 00:00 on the month's 1st
+	Number     int
+}
+
+// Calendar maps every hour of [Start, End) to its buckets.
+type Calendar struct {
+	Start, End int64 // hours since the epoch
+	Hours      []int64
+	Days       []int64 // microseconds of each day's 00:00
+	Weeks      []Week
+	Months     []int64 // microseconds of each month's 1st
+	// Per hour offset i = hour - Start: index into Hours (-1 when filtered out), Days,
+	// Weeks and Months.
+	HourIdx, DayIdx, WeekIdx, MonthIdx []int32
+	Mask                               Mask
+}
+
+// Build lays out [start, end) (hours since the epoch).
+func Build(start, end int64, mask Mask) *Calendar {
+	n := int(end - start)
+	if n < 0 {
+		n = 0
+	}
+	c := &Calendar{Start: start, End: end, Mask: mask,
+		HourIdx: make([]int32, n), DayIdx: make([]int32, n), WeekIdx: make([]int32, n), MonthIdx: make([]int32, n)}
+	lastDay, lastMonth := int64(-1<<62), int64(-1<<62)
+	var lastWeek Week
+	for i := 0; i < n; i++ {
+		h := start + int64(i)
+		if mask[hourOfDay(h)] {
+			c.HourIdx[i] = int32(len(c.Hours))
+			c.Hours = append(c.Hours, h*HourMicros)
+		} else {
+			c.HourIdx[i] = -1
+		}
+		t := time.UnixMicro(h * HourMicros).UTC()
+		day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC).UnixMicro()
+		if day != lastDay {
+			c.Days = append(c.Days, day)
+			lastDay = day
+			month := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+			if m := month.UnixMicro(); m != lastMonth {
+				c.Months = append(c.Months, m)
+				lastMonth = m
+			}
+			w := Week{MonthStart: month.UnixMicro(), Number: WeekNumber(t)}
+			if w != lastWeek {
+				c.Weeks = append(c.Weeks, w)
+				lastWeek = w
+			}
+		}
+		c.DayIdx[i] = int32(len(c.Days) - 1)
+		c.WeekIdx[i] = int32(len(c.Weeks) - 1)
+		c.MonthIdx[i] = int32(len(c.Months) - 1)
+	}
+	return c
+}
+
+// WeekNumber is the week of the month of a day: 1 for the Monday-started week that holds
+// the 1st, 2 for the next, and so on.
+func WeekNumber(t time.Time) int {
+	first := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+	offset := (int(first.Weekday()) + 6) % 7 // days since the Monday on or before the 1st
+	return (t.Day()-1+offset)/7 + 1
+}

@@ -1,0 +1,290 @@
+package warehouse
+
+import (
+	"sort"
+
+	"github.com/dashboard-analytics/dashboard/internal/calendar"
+)
+
+// Query selects one tenant's events: the hours [Start, End) (hours since the epoch)
+// that pass Mask, on the channels listed (nil = all channels).
+type Query struct {
+	Tenant     TenantKey
+	Start, End int64
+	Mask       calendar.Mask
+	Channels   []string
+}
+
+// Series are the bucket values of a calendar, aligned with its Hours, Days, Weeks and Months.
+type Series struct {
+	Hours, Days, Weeks, Months []int64
+}
+
+func newSeries(c *calendar.Calendar) Series {
+	return Series{Hours: make([]int64, len(c.Hours)), Days: make([]int64, len(c.Days)),
+		Weeks: make([]int64, len(c.Weeks)), Months: make([]int64, len(c.Months))}
+}
+
+// ChannelSeries is one channel's series.
+type ChannelSeries struct {
+	Channel *Channel
+	Total   int64
+	Series  Series
+}
+
+// Metric is a traffic count.
+type Metric int
+
+const (
+	Conversations Metric = iota // conversations by startedAt
+	UserMessages                // USER messages by createdAt
+	Understood                  // understood USER messages
+)
+
+func (c *hourCounts) value(m Metric) int64 {
+	switch m {
+	case Conversations:
+		return int64(c.conversations)
+	case UserMessages:
+		return int64(c.users)
+	}
+	return int64(c.understood)
+}
+
+// Summary says whether the bot has data and its earliest instant (microseconds).
+func (s *Snapshot) Summary(k TenantKey) (hasData bool, firstAt int64) {
+	t := s.tenants[k]
+	if t == nil {
+		return false, 0
+	}
+	return t.hasData, t.firstAt
+}
+
+// allowed returns which of the tenant's channels pass the channel filter.
+func (t *tenantData) allowed(channels []string) []bool {
+	ok := make([]bool, len(t.channels))
+	if channels == nil {
+		for i := range ok {
+			ok[i] = true
+		}
+		return ok
+	}
+	for _, c := range channels {
+		if i, found := t.chanIdx[c]; found {
+			ok[i] = true
+		}
+	}
+	return ok
+}
+
+func searchHour(n int, hourAt func(int) int64, h int64) int {
+	return sort.Search(n, func(i int) bool { return hourAt(i) >= h })
+}
+
+// Counts sums a metric over the query's range into the calendar's buckets, over all
+// filtered channels and, when perChannel, for each channel with a non-zero total.
+func (s *Snapshot) Counts(q Query, cal *calendar.Calendar, m Metric, perChannel bool) (total int64, all Series, channels []ChannelSeries) {
+	all = newSeries(cal)
+	t := s.tenants[q.Tenant]
+	if t == nil {
+		return 0, all, nil
+	}
+	ok := t.allowed(q.Channels)
+	var per []*ChannelSeries
+	if perChannel {
+		per = make([]*ChannelSeries, len(t.channels))
+	}
+	lo := searchHour(len(t.counts), func(i int) int64 { return t.counts[i].hour }, q.Start)
+	for i := lo; i < len(t.counts) && t.counts[i].hour < q.End; i++ {
+		c := &t.counts[i]
+		if !ok[c.ch] || !q.Mask.Pass(c.hour) {
+			continue
+		}
+		v := c.value(m)
+		if v == 0 {
+			continue
+		}
+		off := c.hour - cal.Start
+		total += v
+		add(&all, cal, off, v)
+		if perChannel {
+			cs := per[c.ch]
+			if cs == nil {
+				cs = &ChannelSeries{Channel: t.channels[c.ch], Series: newSeries(cal)}
+				per[c.ch] = cs
+			}
+			cs.Total += v
+			add(&cs.Series, cal, off, v)
+		}
+	}
+	for _, cs := range per {
+		if cs != nil && cs.Total > 0 {
+			channels = append(channels, *cs)
+		}
+	}
+	sort.Slice(channels, func(i, j int) bool { return channelLess(channels[i].Channel, channels[j].Channel) })
+	return total, all, channels
+}
+
+func add(s *Series, cal *calendar.Calendar, off int64, v int64) {
+	if hi := cal.HourIdx[off]; hi >= 0 {
+		s.Hours[hi] += v
+	}
+	s.Days[cal.DayIdx[off]] += v
+	s.Weeks[cal.WeekIdx[off]] += v
+	s.Months[cal.MonthIdx[off]] += v
+}
+
+// Total sums a metric over the query's range (the previous period needs no buckets).
+func (s *Snapshot) Total(q Query, m Metric) int64 {
+	t := s.tenants[q.Tenant]
+	if t == nil {
+		return 0
+	}
+	ok := t.allowed(q.Channels)
+	var total int64
+	lo := searchHour(len(t.counts), func(i int) int64 { return t.counts[i].hour }, q.Start)
+	for i := lo; i < len(t.counts) && t.counts[i].hour < q.End; i++ {
+		c := &t.counts[i]
+		if ok[c.ch] && q.Mask.Pass(c.hour) {
+			total += c.value(m)
+		}
+	}
+	return total
+}
+
+// Users counts distinct users exactly: over the whole range and within each bucket.
+func (s *Snapshot) Users(q Query, cal *calendar.Calendar) (total int64, series Series) {
+	series = newSeries(cal)
+	t := s.tenants[q.Tenant]
+	if t == nil {
+		return 0, series
+	}
+	ok := t.allowed(q.Channels)
+	// stamp[g][u] = 1 + the bucket index where user u was last counted at granularity g.
+	stamps := make([]int32, 5*t.nUsers)
+	sh, sd, sw, sm, st := stamps[0:t.nUsers], stamps[t.nUsers:2*t.nUsers], stamps[2*t.nUsers:3*t.nUsers],
+		stamps[3*t.nUsers:4*t.nUsers], stamps[4*t.nUsers:]
+	lo := searchHour(len(t.users), func(i int) int64 { return t.users[i].hour }, q.Start)
+	for i := lo; i < len(t.users) && t.users[i].hour < q.End; i++ {
+		e := &t.users[i]
+		if !ok[e.ch] || !q.Mask.Pass(e.hour) {
+			continue
+		}
+		off := e.hour - cal.Start
+		u := e.user
+		if hi := cal.HourIdx[off]; hi >= 0 && sh[u] != hi+1 {
+			sh[u] = hi + 1
+			series.Hours[hi]++
+		}
+		if d := cal.DayIdx[off]; sd[u] != d+1 {
+			sd[u] = d + 1
+			series.Days[d]++
+		}
+		if w := cal.WeekIdx[off]; sw[u] != w+1 {
+			sw[u] = w + 1
+			series.Weeks[w]++
+		}
+		if m := cal.MonthIdx[off]; sm[u] != m+1 {
+			sm[u] = m + 1
+			series.Months[m]++
+		}
+		if st[u] == 0 {
+			st[u] = 1
+			total++
+		}
+	}
+	return total, series
+}
+
+// UsersTotal counts the distinct users of the query's range.
+func (s *Snapshot) UsersTotal(q Query) int64 {
+	t := s.tenants[q.Tenant]
+	if t == nil {
+		return 0
+	}
+	ok := t.allowed(q.Channels)
+	seen := make([]bool, t.nUsers)
+	var total int64
+	lo := searchHour(len(t.users), func(i int) int64 { return t.users[i].hour }, q.Start)
+	for i := lo; i < len(t.users) && t.users[i].hour < q.End; i++ {
+		e := &t.users[i]
+		if ok[e.ch] && q.Mask.Pass(e.hour) && !seen[e.user] {
+			seen[e.user] = true
+			total++
+		}
+	}
+	return total
+}
+
+// Topic is one intent or flow of a channel.
+type Topic struct {
+	Name         string
+	ChannelValue int64
+	TotalValue   int64
+}
+
+// StackChannel is one channel's topics.
+type StackChannel struct {
+	Channel *Channel
+	Topics  []Topic
+}
+
+// Stacking counts intents (USER messages) or flows (conversations) per channel.
+func (s *Snapshot) Stacking(q Query, intents bool) []StackChannel {
+	t := s.tenants[q.Tenant]
+	if t == nil {
+		return nil
+	}
+	rows, names := t.flows, t.flowNm
+	if intents {
+		rows, names = t.intents, t.intentNm
+	}
+	ok := t.allowed(q.Channels)
+	perChan := map[int32]map[int32]int64{}
+	totals := map[int32]int64{}
+	lo := searchHour(len(rows), func(i int) int64 { return rows[i].hour }, q.Start)
+	for i := lo; i < len(rows) && rows[i].hour < q.End; i++ {
+		r := &rows[i]
+		if !ok[r.ch] || !q.Mask.Pass(r.hour) || r.n == 0 {
+			continue
+		}
+		m := perChan[r.ch]
+		if m == nil {
+			m = map[int32]int64{}
+			perChan[r.ch] = m
+		}
+		m[r.topic] += int64(r.n)
+		totals[r.topic] += int64(r.n)
+	}
+	out := make([]StackChannel, 0, len(perChan))
+	for ch, m := range perChan {
+		sc := StackChannel{Channel: t.channels[ch]}
+		for topic, n := range m {
+			if n > 0 {
+				sc.Topics = append(sc.Topics, Topic{Name: names[topic], ChannelValue: n, TotalValue: totals[topic]})
+			}
+		}
+		if len(sc.Topics) == 0 {
+			continue
+		}
+		sort.Slice(sc.Topics, func(i, j int) bool {
+			a, b := sc.Topics[i], sc.Topics[j]
+			if a.TotalValue != b.TotalValue {
+				return a.TotalValue > b.TotalValue
+			}
+			return a.Name < b.Name
+		})
+		out = append(out, sc)
+	}
+	sort.Slice(out, func(i, j int) bool { return channelLess(out[i].Channel, out[j].Channel) })
+	return out
+}
+
+// channelLess orders channels by name (code points), then UUID.
+func channelLess(a, b *Channel) bool {
+	if a.Name != b.Name {
+		return a.Name < b.Name
+	}
+	return a.UUID < b.UUID
+}

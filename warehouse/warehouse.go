@@ -1,0 +1,168 @@
+// Package warehouse owns the DuckDB database under data/warehouse: its schema
+// (numbered, embedded migrations), the rollups that turn the lake into summary tables,
+// and every query the API runs. It reads the lake; it never writes it, and it never
+// imports the API.
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dashboard-analytics/dashboard/internal/duck"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+//go:embed sql/*.sql
+var sqlFiles embed.FS
+
+// Options configure the warehouse.
+type Options struct {
+	Dir         string // data/warehouse
+	LakeDir     string // data/lake
+	Threads     int
+	MemoryLimit string
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// Warehouse is the DuckDB database of summaries and facts.
+type Warehouse struct {
+	db   *duck.DB
+	opts Options
+	log  *slog.Logger
+
+	snapMu sync.RWMutex
+	snap   *Snapshot
+}
+
+// File is the database file under the warehouse directory.
+const File = "warehouse.duckdb"
+
+// Open opens the warehouse, creating it and applying migrations as needed.
+func Open(ctx context.Context, o Options) (*Warehouse, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	db, err := duck.Open(ctx, duck.Options{
+		Path:        filepath.Join(o.Dir, File),
+		Threads:     o.Threads,
+		MemoryLimit: o.MemoryLimit,
+		TempDir:     filepath.Join(o.Dir, "tmp"),
+	})
+	if err != nil {
+		if strings.Contains(err.Error(), "Could not set lock") {
+			return nil, fmt.Errorf("warehouse %s is in use by another dashboard process (serve or run); stop it or use its admin API: %w", o.Dir, err)
+		}
+		return nil, err
+	}
+	w := &Warehouse{db: db, opts: o, log: o.Logger}
+	if err := w.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// Close closes the database.
+func (w *Warehouse) Close() error { return w.db.Close() }
+
+// DB exposes the database to the packages that store their records here (jobs).
+func (w *Warehouse) DB() *duck.DB { return w.db }
+
+func (w *Warehouse) migrate(ctx context.Context) error {
+	db := w.db.SQL
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	applied := map[int]bool{}
+	rows, err := db.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return err
+		}
+		applied[v] = true
+	}
+	rows.Close()
+	entries, err := migrationFiles.ReadDir("migrations")
+	if err != nil {
+		return err
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return fmt.Errorf("migration %s: name must start with a number", e.Name())
+		}
+		if applied[v] {
+			continue
+		}
+		body, err := migrationFiles.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			return err
+		}
+		err = w.db.Tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations VALUES (?, ?, ?)", v, e.Name(), w.opts.Now().UTC())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migration %s: %w", e.Name(), err)
+		}
+		w.log.Info("migration applied", "version", v, "name", e.Name())
+	}
+	return nil
+}
+
+// script returns an embedded SQL file split at its "-- insert:" marker.
+func script(name string) (deletes, inserts string) {
+	b, err := sqlFiles.ReadFile("sql/" + name)
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	s := string(b)
+	if i := strings.Index(s, "-- insert:"); i >= 0 {
+		return s[:i], s[i:]
+	}
+	return s, ""
+}
+
+func fileList(paths []string) string {
+	q := make([]string, len(paths))
+	for i, p := range paths {
+		q[i] = duck.Literal(p)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// Ping checks that the summary tables can be read.
+func (w *Warehouse) Ping(ctx context.Context) error {
+	var n int64
+	return w.db.SQL.QueryRowContext(ctx, "SELECT generation FROM rollup_generation").Scan(&n)
+}
