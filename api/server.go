@@ -79,6 +79,10 @@ type route struct {
 const tenantPrefix = "/org/{orgUUID}/env/{envUUID}/bot/{botUUID}"
 
 func (s *Server) routeTable() []route {
+	return append(s.dashboardRoutes(), s.listRoutes()...)
+}
+
+func (s *Server) dashboardRoutes() []route {
 	return []route{
 		{"GET", "/healthz", "healthz", "Liveness: 200 when the API can read its tables", s.healthz, true, false},
 		{"GET", "/openapi.json", "openapi", "This API as an OpenAPI 3.1 document", s.openapi, true, false},

@@ -109,7 +109,7 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 		if _, err := tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE touched_days (dataset VARCHAR, day DATE)"); err != nil {
 			return err
 		}
-		changed := false
+		files := map[string][]string{}
 		for _, ds := range []string{"messages", "conversations"} {
 			parts, err := lakePartitions(filepath.Join(w.opts.LakeDir, ds))
 			if err != nil {
@@ -127,42 +127,28 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 					touched[day] = true // the partition is gone
 				}
 			}
-			if o.Full {
-				// Rows of days the lake no longer has.
-				if _, err := tx.ExecContext(ctx, "INSERT INTO touched_days SELECT DISTINCT ?, CAST(bucket AS DATE) FROM "+
-					map[string]string{"messages": "message_traffic", "conversations": "conversation_traffic"}[ds], ds); err != nil {
-					return err
-				}
-			}
 			days := make([]string, 0, len(touched))
 			for d := range touched {
 				days = append(days, d)
 			}
 			sort.Strings(days)
-			var files []string
 			for _, d := range days {
 				if _, err := tx.ExecContext(ctx, "INSERT INTO touched_days VALUES (?, CAST(? AS DATE))", ds, d); err != nil {
 					return err
 				}
-				files = append(files, parts[d].files...)
+				files[ds] = append(files[ds], parts[d].files...)
 			}
-			if len(days) == 0 && !o.Full {
-				continue
+			if o.Full {
+				// Rows of days the lake no longer has.
+				if _, err := tx.ExecContext(ctx, "INSERT INTO touched_days SELECT DISTINCT ?, day FROM "+ds+
+					" WHERE day NOT IN (SELECT day FROM touched_days WHERE dataset = ?)", ds, ds); err != nil {
+					return err
+				}
 			}
-			changed = true
 			if ds == "messages" {
 				res.MessageDays = len(days)
 			} else {
 				res.ConversationDays = len(days)
-			}
-			del, ins := script("rollup_" + ds + ".sql")
-			if _, err := tx.ExecContext(ctx, del); err != nil {
-				return fmt.Errorf("rollup %s: %w", ds, err)
-			}
-			if len(files) > 0 {
-				if _, err := tx.ExecContext(ctx, strings.ReplaceAll(ins, "{{"+ds+"}}", fileList(files))); err != nil {
-					return fmt.Errorf("rollup %s: %w", ds, err)
-				}
 			}
 			for _, d := range days {
 				if _, err := tx.ExecContext(ctx, "DELETE FROM rolled_partitions WHERE dataset = ? AND day = CAST(? AS DATE)", ds, d); err != nil {
@@ -175,18 +161,16 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 				}
 			}
 		}
-		chanFiles, _ := filepath.Glob(filepath.Join(w.opts.LakeDir, "channels", "*.parquet"))
-		del, ins := script("rollup_channels.sql")
-		if _, err := tx.ExecContext(ctx, del); err != nil {
-			return fmt.Errorf("rollup channels: %w", err)
-		}
-		if len(chanFiles) > 0 {
-			if _, err := tx.ExecContext(ctx, strings.ReplaceAll(ins, "{{channels}}", fileList(chanFiles))); err != nil {
-				return fmt.Errorf("rollup channels: %w", err)
+		for _, name := range []string{"rollup_messages.sql", "rollup_conversations.sql", "rollup_facts.sql"} {
+			if err := runScript(ctx, tx, name, files); err != nil {
+				return err
 			}
 		}
+		chanFiles, _ := filepath.Glob(filepath.Join(w.opts.LakeDir, "channels", "*.parquet"))
+		if err := runScript(ctx, tx, "rollup_channels.sql", map[string][]string{"channels": chanFiles}); err != nil {
+			return err
+		}
 		// The catalog may change without any partition: always a new generation.
-		_ = changed
 		if _, err := tx.ExecContext(ctx, "UPDATE rollup_generation SET generation = generation + 1"); err != nil {
 			return err
 		}
@@ -200,4 +184,84 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 		return res, fmt.Errorf("refresh snapshot after rollup: %w", err)
 	}
 	return res, nil
+}
+
+// runScript runs an embedded SQL script statement by statement. {{name}} becomes the
+// file list of that dataset; a statement marked "-- needs: name" is skipped when the
+// dataset has no files; {{fold:expr}} becomes the folding expression of expr.
+func runScript(ctx context.Context, tx *sql.Tx, name string, files map[string][]string) error {
+	body, err := sqlFiles.ReadFile("sql/" + name)
+	if err != nil {
+		return err
+	}
+	for _, stmt := range splitStatements(string(body)) {
+		skip := false
+		for ds, list := range files {
+			if strings.Contains(stmt, "-- needs: "+ds) && len(list) == 0 {
+				skip = true
+			}
+			stmt = strings.ReplaceAll(stmt, "{{"+ds+"}}", fileList(list))
+		}
+		for _, ds := range []string{"messages", "conversations", "channels"} {
+			if strings.Contains(stmt, "-- needs: "+ds) && len(files[ds]) == 0 {
+				skip = true
+			}
+		}
+		if skip {
+			continue
+		}
+		stmt = expandFold(stmt)
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("%s: %w\nin: %s", name, err, firstLine(stmt))
+		}
+	}
+	return nil
+}
+
+func splitStatements(s string) []string {
+	var out []string
+	var cur strings.Builder
+	for _, line := range strings.SplitAfter(s, "\n") {
+		cur.WriteString(line)
+		if strings.HasSuffix(strings.TrimSpace(line), ";") && !strings.HasPrefix(strings.TrimSpace(line), "--") {
+			if st := strings.TrimSpace(cur.String()); st != "" {
+				out = append(out, st)
+			}
+			cur.Reset()
+		}
+	}
+	if st := strings.TrimSpace(cur.String()); st != "" && !onlyComments(st) {
+		out = append(out, st)
+	}
+	return out
+}
+
+func onlyComments(s string) bool {
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "--") {
+			return false
+		}
+	}
+	return true
+}
+
+func expandFold(stmt string) string {
+	for {
+		i := strings.Index(stmt, "{{fold:")
+		if i < 0 {
+			return stmt
+		}
+		j := strings.Index(stmt[i:], "}}")
+		expr := stmt[i+len("{{fold:") : i+j]
+		stmt = stmt[:i] + fold(expr) + stmt[i+j+2:]
+	}
+}
+
+func firstLine(s string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "--") {
+			return l
+		}
+	}
+	return s
 }

@@ -140,19 +140,6 @@ func (w *Warehouse) migrate(ctx context.Context) error {
 	return nil
 }
 
-// script returns an embedded SQL file split at its "-- insert:" marker.
-func script(name string) (deletes, inserts string) {
-	b, err := sqlFiles.ReadFile("sql/" + name)
-	if err != nil {
-		panic(err) // embedded at build time
-	}
-	s := string(b)
-	if i := strings.Index(s, "-- insert:"); i >= 0 {
-		return s[:i], s[i:]
-	}
-	return s, ""
-}
-
 func fileList(paths []string) string {
 	q := make([]string, len(paths))
 	for i, p := range paths {

@@ -24,6 +24,9 @@ func Generate(ctx context.Context, opts Options, landingDir string) (Stats, erro
 	if err != nil {
 		return st, fmt.Errorf("generate options: %w", err)
 	}
+	if err := ctx.Err(); err != nil {
+		return st, fmt.Errorf("generate: %w", err)
+	}
 	if err := os.MkdirAll(landingDir, 0o755); err != nil {
 		return st, fmt.Errorf("create landing dir: %w", err)
 	}

@@ -93,8 +93,7 @@ func newModel(o Options) *model {
 		m.tenantCm = append(m.tenantCm, cum)
 		tm := tenantModel{Tenant: t}
 		head := func(kind string) []byte {
-			b := []byte(`{"kind":"` + kind + `","orgUuid":"` + t.OrgUUID + `","envUuid":"` + t.EnvUUID + `","botUuid":"` + t.BotUUID + `"`)
-			return b
+			return []byte(`{"kind":"` + kind + `","orgUuid":"` + t.OrgUUID + `","envUuid":"` + t.EnvUUID + `","botUuid":"` + t.BotUUID + `"`)
 		}
 		tm.msgHead = head("message")
 		tm.convHead = head("conversation")

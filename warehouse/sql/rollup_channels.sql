@@ -1,6 +1,7 @@
 -- The channel catalog, whole (it is small).
 DELETE FROM channels;
--- insert: the statements below run only when the days have files
+
+-- needs: channels
 INSERT INTO channels
 SELECT org_uuid, env_uuid, bot_uuid, channel_uuid, name, description,
        channel_type_id, channel_type_name, channel_type_image, classification_id, classification_name

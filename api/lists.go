@@ -1,0 +1,433 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/dashboard-analytics/dashboard/internal/duck"
+	"github.com/dashboard-analytics/dashboard/warehouse"
+)
+
+func (s *Server) listRoutes() []route {
+	return []route{
+		{"GET", tenantPrefix + "/conversations/list", "conversationsList", "Conversations started in the range: search, sort, page", s.conversationsList, false, false},
+		{"GET", tenantPrefix + "/messages/list", "messagesList", "USER messages in the range: search, filter, sort, page", s.messagesList, false, false},
+		{"GET", tenantPrefix + "/conversations/details", "conversationDetails", "A conversation's messages, USER and BOT", s.conversationDetails, false, false},
+	}
+}
+
+var (
+	conversationSearch = []string{"SESSION_CODE", "BUSINESS_KEY", "FLOW"}
+	messageSearch      = []string{"SESSION_CODE", "QUESTION", "INTENT", "ENTITY", "DOCUMENT"}
+	conversationSortBy = []string{"satisfaction", "userMessages", "flowsTravelled", "conversationStartedAt", "duration"}
+	messageSortBy      = []string{"deliveredAt", "confidence"}
+)
+
+func extraQueryParams(route string) []any {
+	paging := []any{qp("page", "integer", "page number, from 1 (default 1)", false), qp("size", "integer", "page size, 1..max-page-size (default 5)", false),
+		qp("order", "string", "ASC or DESC (default DESC)", false)}
+	switch route {
+	case "conversationsList":
+		return append(append(append([]any{}, rangeParams...), paging...),
+			qp("searchBy", "string", strings.Join(conversationSearch, ", "), false), qp("searchTerm", "string", "the term searched", false),
+			qp("sort", "string", strings.Join(conversationSortBy, ", ")+" (default conversationStartedAt)", false))
+	case "messagesList":
+		return append(append(append([]any{}, rangeParams...), paging...),
+			qp("searchBy", "string", strings.Join(messageSearch, ", "), false), qp("searchTerm", "string", "the term searched", false),
+			qp("sort", "string", strings.Join(messageSortBy, ", ")+" (default deliveredAt)", false),
+			qp("nlpResponseFilters", "string", "comma list of FOUND, NONE, ALL (default ALL)", false))
+	case "conversationDetails":
+		return []any{qp("sessionCode", "string", "the conversation's session code", true)}
+	}
+	return nil
+}
+
+// page reads page and size (defaults 1 and 5).
+func (s *Server) parsePage(q url.Values) (page, size int, err error) {
+	page, size = 1, 5
+	if v := q.Get("page"); v != "" {
+		if page, err = strconv.Atoi(v); err != nil || page < 1 {
+			return 0, 0, badParam("page", fmt.Sprintf("must be an integer >= 1, got %q", v))
+		}
+	}
+	if v := q.Get("size"); v != "" {
+		if size, err = strconv.Atoi(v); err != nil || size < 1 || size > s.cfg.MaxPageSize {
+			return 0, 0, badParam("size", fmt.Sprintf("must be an integer from 1 to %d, got %q", s.cfg.MaxPageSize, v))
+		}
+	}
+	return page, size, nil
+}
+
+// parseList reads the parameters shared by both lists.
+func (s *Server) parseList(r *http.Request, searchBy, sorts []string, defSort string) (warehouse.ListFilter, int, int, error) {
+	q := r.URL.Query()
+	var f warehouse.ListFilter
+	rg, err := s.parseRange(queryInput(q))
+	if err != nil {
+		return f, 0, 0, err
+	}
+	f.Query = rg.Query(tenantOf(r))
+	if f.SearchBy, err = enumParam("searchBy", q.Get("searchBy"), "", searchBy...); err != nil {
+		return f, 0, 0, err
+	}
+	if f.SearchBy != "" {
+		f.Term = q.Get("searchTerm")
+		if f.Term == "" {
+			return f, 0, 0, badParam("searchTerm", "required when searchBy is given")
+		}
+	}
+	if f.Sort, err = enumParam("sort", q.Get("sort"), defSort, sorts...); err != nil {
+		return f, 0, 0, err
+	}
+	ord, err := enumParam("order", q.Get("order"), "DESC", "ASC", "DESC")
+	if err != nil {
+		return f, 0, 0, err
+	}
+	f.Desc = ord == "DESC"
+	page, size, err := s.parsePage(q)
+	if err != nil {
+		return f, 0, 0, err
+	}
+	f.Offset, f.Max = (page-1)*size, size
+	return f, page, size, nil
+}
+
+// parseNLPFilters reads nlpResponseFilters: FOUND, NONE, ALL; both or ALL mean all.
+func parseNLPFilters(v string) (string, error) {
+	found, none := false, false
+	for _, e := range strings.Split(v, ",") {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		x, err := enumParam("nlpResponseFilters", e, "", "FOUND", "NONE", "ALL")
+		if err != nil {
+			return "", err
+		}
+		switch x {
+		case "FOUND":
+			found = true
+		case "NONE":
+			none = true
+		case "ALL":
+			found, none = true, true
+		}
+	}
+	switch {
+	case found && !none:
+		return "FOUND", nil
+	case none && !found:
+		return "NONE", nil
+	}
+	return "", nil
+}
+
+// heavyQuery runs fn within the cap of concurrent heavy queries and maps driver errors
+// to answers: cancelled or out of memory → 503 with Retry-After; anything else → 500
+// without internals.
+func (s *Server) heavyQuery(w http.ResponseWriter, r *http.Request, fn func(ctx context.Context) error) bool {
+	select {
+	case s.heavy <- struct{}{}:
+	case <-r.Context().Done():
+		w.Header().Set("Retry-After", "1")
+		writeError(w, r, http.StatusServiceUnavailable, "the server is busy: try again")
+		return false
+	}
+	defer func() { <-s.heavy }()
+	err := fn(r.Context())
+	if err == nil {
+		return true
+	}
+	switch {
+	case duck.IsInterrupted(err) || errors.Is(r.Context().Err(), context.DeadlineExceeded):
+		w.Header().Set("Retry-After", "1")
+		writeError(w, r, http.StatusServiceUnavailable, "the query took longer than the request deadline: narrow the range or try again")
+	case duck.IsOutOfMemory(err):
+		w.Header().Set("Retry-After", "5")
+		writeError(w, r, http.StatusServiceUnavailable, "the server is out of query memory: try again")
+	default:
+		s.log.Error("query failed", "path", r.URL.Path, "err", err)
+		writeError(w, r, http.StatusInternalServerError, "internal error")
+	}
+	return false
+}
+
+func (j *jw) pageOf(page, size int, total int64, n int, content func()) {
+	totalPages := (total + int64(size) - 1) / int64(size)
+	j.raw(`{"content":[`)
+	content()
+	j.raw(`],"pageable":{"pageNumber":`)
+	j.int(int64(page))
+	j.raw(`,"pageSize":`)
+	j.int(int64(size))
+	j.raw(`,"sort":{"sorted":true,"unsorted":false,"empty":false},"offset":`)
+	j.int(int64(page-1) * int64(size))
+	j.raw(`,"paged":true,"unpaged":false},"totalElements":`)
+	j.int(total)
+	j.raw(`,"totalPages":`)
+	j.int(totalPages)
+	j.raw(`,"last":`)
+	j.bool(int64(page) >= totalPages)
+	j.raw(`,"size":`)
+	j.int(int64(size))
+	j.raw(`,"number":`)
+	j.int(int64(page))
+	j.raw(`,"sort":{"sorted":true,"unsorted":false,"empty":false},"numberOfElements":`)
+	j.int(int64(n))
+	j.raw(`,"first":`)
+	j.bool(page == 1)
+	j.raw(`,"empty":`)
+	j.bool(n == 0)
+	j.byte('}')
+}
+
+func (j *jw) strings(ss []string) {
+	j.byte('[')
+	for i, s := range ss {
+		if i > 0 {
+			j.byte(',')
+		}
+		j.str(s)
+	}
+	j.byte(']')
+}
+
+func (j *jw) channel(k warehouse.TenantKey, c *warehouse.Channel) {
+	j.raw(`{"uuid":`)
+	j.str(c.UUID)
+	j.raw(`,"botUuid":`)
+	j.str(k.Bot)
+	j.raw(`,"name":`)
+	j.str(c.Name)
+	j.raw(`,"description":`)
+	j.optString(c.Description)
+	j.raw(`,"channelType":`)
+	if t := c.Type; t != nil {
+		j.raw(`{"id":`)
+		j.int(int64(t.ID))
+		j.raw(`,"name":`)
+		j.str(t.Name)
+		j.raw(`,"image":`)
+		j.str(t.Image)
+		j.raw(`,"channelClassification":{"id":`)
+		j.int(int64(t.ClassID))
+		j.raw(`,"name":`)
+		j.str(t.ClassName)
+		j.raw(`}}`)
+	} else {
+		j.null()
+	}
+	j.byte('}')
+}
+
+func (j *jw) nlpResponses(rs []warehouse.NLPResponse) {
+	j.byte('[')
+	for i, n := range rs {
+		if i > 0 {
+			j.byte(',')
+		}
+		j.raw(`{"responseType":`)
+		j.str(n.ResponseType)
+		j.raw(`,"paragraphNumber":`)
+		j.int(n.ParagraphNumber)
+		j.raw(`,"responseName":`)
+		j.str(n.ResponseName)
+		j.byte('}')
+	}
+	j.byte(']')
+}
+
+func (s *Server) conversationsList(w http.ResponseWriter, r *http.Request) {
+	f, page, size, err := s.parseList(r, conversationSearch, conversationSortBy, "conversationStartedAt")
+	if err != nil {
+		writeError(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	var total int64
+	var rows []warehouse.ConversationRow
+	if !s.heavyQuery(w, r, func(ctx context.Context) (err error) {
+		total, rows, err = s.wh.ListConversations(ctx, f)
+		return err
+	}) {
+		return
+	}
+	snap, k := s.wh.Snapshot(), tenantOf(r)
+	var j jw
+	j.pageOf(page, size, total, len(rows), func() {
+		for i := range rows {
+			c := &rows[i]
+			if i > 0 {
+				j.byte(',')
+			}
+			j.raw(`{"sessionCode":`)
+			j.str(c.SessionCode)
+			j.raw(`,"businessKey":`)
+			j.optString(c.BusinessKey)
+			j.raw(`,"userMessage":`)
+			j.optString(c.UserMessage)
+			j.raw(`,"satisfaction":`)
+			if c.Satisfaction != nil {
+				j.int(*c.Satisfaction)
+			} else {
+				j.null()
+			}
+			j.raw(`,"userMessages":`)
+			j.int(c.UserMessages)
+			j.raw(`,"flowsTravelled":`)
+			j.int(c.FlowsTravelled)
+			j.raw(`,"flowsTravelledNames":`)
+			j.strings(c.FlowsTravelledNames)
+			j.raw(`,"conversationStartedAt":`)
+			j.time(c.StartedAt)
+			j.raw(`,"durationInSeconds":`)
+			j.int(c.DurationSeconds)
+			j.raw(`,"channel":`)
+			j.channel(k, snap.Channel(k, c.ChannelUUID))
+			j.raw(`,"tags":`)
+			j.strings(c.Tags)
+			j.byte('}')
+		}
+	})
+	writeJSON(w, http.StatusOK, j.b)
+}
+
+func (s *Server) messagesList(w http.ResponseWriter, r *http.Request) {
+	f, page, size, err := s.parseList(r, messageSearch, messageSortBy, "deliveredAt")
+	if err == nil {
+		f.NLP, err = parseNLPFilters(strings.Join(r.URL.Query()["nlpResponseFilters"], ","))
+	}
+	if err != nil {
+		writeError(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	var total int64
+	var rows []warehouse.MessageRow
+	if !s.heavyQuery(w, r, func(ctx context.Context) (err error) {
+		total, rows, err = s.wh.ListMessages(ctx, f)
+		return err
+	}) {
+		return
+	}
+	snap, k := s.wh.Snapshot(), tenantOf(r)
+	var j jw
+	j.pageOf(page, size, total, len(rows), func() {
+		for i := range rows {
+			m := &rows[i]
+			if i > 0 {
+				j.byte(',')
+			}
+			j.raw(`{"messageId":`)
+			j.str(m.MessageID)
+			j.raw(`,"messageText":`)
+			j.str(m.Text)
+			j.raw(`,"sessionCode":`)
+			j.str(m.SessionCode)
+			j.raw(`,"businessKey":`)
+			j.optString(m.BusinessKey)
+			j.raw(`,"minimumConfidenceAchieved":`)
+			j.bool(m.Understood)
+			j.raw(`,"confidence":`)
+			if m.Confidence != nil {
+				j.float(*m.Confidence)
+			} else {
+				j.null()
+			}
+			j.raw(`,"nlpResponses":`)
+			j.nlpResponses(m.NLPResponses)
+			j.raw(`,"answerNames":`)
+			j.strings(m.AnswerNames)
+			j.raw(`,"answerTexts":`)
+			j.strings(m.AnswerTexts)
+			j.raw(`,"answerButtons":`)
+			j.strings(m.AnswerButtons)
+			j.raw(`,"deliveredAt":`)
+			j.time(m.DeliveredAt)
+			j.raw(`,"channel":`)
+			j.channel(k, snap.Channel(k, m.ChannelUUID))
+			j.raw(`,"tags":`)
+			j.strings(m.Tags)
+			j.byte('}')
+		}
+	})
+	writeJSON(w, http.StatusOK, j.b)
+}
+
+func (s *Server) conversationDetails(w http.ResponseWriter, r *http.Request) {
+	session := r.URL.Query().Get("sessionCode")
+	if session == "" {
+		writeError(w, r, http.StatusBadRequest, "sessionCode: required")
+		return
+	}
+	k := tenantOf(r)
+	var t *warehouse.Transcript
+	if !s.heavyQuery(w, r, func(ctx context.Context) (err error) {
+		t, err = s.wh.Details(ctx, k, session)
+		return err
+	}) {
+		return
+	}
+	if t == nil {
+		writeError(w, r, http.StatusNotFound, "sessionCode: no conversation "+strconv.Quote(session)+" for this bot")
+		return
+	}
+	snap := s.wh.Snapshot()
+	var j jw
+	j.raw(`{"sessionCode":`)
+	j.str(t.SessionCode)
+	j.raw(`,"startedAt":`)
+	j.time(t.StartedAt)
+	j.raw(`,"channel":`)
+	j.channel(k, snap.Channel(k, t.ChannelUUID))
+	j.raw(`,"messages":[`)
+	for i := range t.Messages {
+		m := &t.Messages[i]
+		if i > 0 {
+			j.byte(',')
+		}
+		j.raw(`{"messageId":`)
+		j.str(m.MessageID)
+		j.raw(`,"content":`)
+		j.str(m.Content)
+		j.raw(`,"isNe":`)
+		j.bool(m.User && !m.Understood)
+		j.raw(`,"intent":`)
+		j.optString(m.Intent)
+		j.raw(`,"type":`)
+		j.str(m.Type)
+		j.raw(`,"buttons":[`)
+		for b, bt := range m.Buttons {
+			if b > 0 {
+				j.byte(',')
+			}
+			j.raw(`{"name":`)
+			j.str(bt.Name)
+			j.raw(`,"value":`)
+			j.optString(bt.Value)
+			j.raw(`,"action":`)
+			j.optString(bt.Action)
+			j.byte('}')
+		}
+		j.raw(`],"entities":`)
+		j.strings(m.Entities)
+		j.raw(`,"nlpResponses":`)
+		j.nlpResponses(m.NLPResponses)
+		j.raw(`,"hasButton":`)
+		j.bool(len(m.Buttons) > 0)
+		j.raw(`,"createdAt":`)
+		j.time(m.CreatedAt)
+		j.raw(`,"sender":`)
+		if m.User {
+			j.raw(`"USER"`)
+		} else {
+			j.raw(`"BOT"`)
+		}
+		j.byte('}')
+	}
+	j.raw(`]}`)
+	writeJSON(w, http.StatusOK, j.b)
+}

@@ -1,0 +1,407 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/dashboard-analytics/dashboard/internal/calendar"
+)
+
+// ListFilter selects the rows of a list endpoint (CONTRACT §5, lists).
+type ListFilter struct {
+	Query
+	SearchBy    string // "" or the endpoint's searchBy value
+	Term        string
+	NLP         string // messages: "", "FOUND" or "NONE"
+	Sort        string // the contract's sort name
+	Desc        bool
+	Offset, Max int
+}
+
+// where builds the shared filter of a list: tenant, range, hour window and channels.
+func (f *ListFilter) where(timeCol string) (string, []any) {
+	var b strings.Builder
+	args := []any{f.Tenant.Org, f.Tenant.Env, f.Tenant.Bot, f.Start * calendar.HourMicros, f.End * calendar.HourMicros}
+	b.WriteString("org_uuid = ? AND env_uuid = ? AND bot_uuid = ? AND " + timeCol + " >= make_timestamp(?::BIGINT)::TIMESTAMPTZ AND " +
+		timeCol + " < make_timestamp(?::BIGINT)::TIMESTAMPTZ")
+	var hours []string
+	for h, ok := range f.Mask {
+		if ok {
+			hours = append(hours, fmt.Sprint(h))
+		}
+	}
+	if len(hours) < 24 {
+		b.WriteString(" AND hour(" + timeCol + ") IN (" + strings.Join(hours, ",") + ")")
+	}
+	if f.Channels != nil {
+		b.WriteString(" AND channel_uuid IN (" + placeholders(len(f.Channels)) + ")")
+		for _, c := range f.Channels {
+			args = append(args, c)
+		}
+	}
+	return b.String(), args
+}
+
+func placeholders(n int) string {
+	if n == 0 {
+		return "NULL"
+	}
+	return strings.Repeat("?,", n-1) + "?"
+}
+
+// ConversationRow is one row of conversations/list.
+type ConversationRow struct {
+	SessionCode         string
+	BusinessKey         *string
+	UserMessage         *string
+	Satisfaction        *int64
+	UserMessages        int64
+	FlowsTravelled      int64
+	FlowsTravelledNames []string
+	StartedAt           int64 // microseconds
+	DurationSeconds     int64
+	ChannelUUID         string
+	Tags                []string
+}
+
+var conversationSorts = map[string]string{
+	"satisfaction":          "satisfaction",
+	"userMessages":          "user_messages",
+	"flowsTravelled":        "flows_travelled",
+	"conversationStartedAt": "started_at",
+	"duration":              "duration_s",
+}
+
+func (f *ListFilter) conversationWhere() (string, []any) {
+	where, args := f.where("started_at")
+	switch f.SearchBy {
+	case "SESSION_CODE":
+		where += " AND contains(session_code_f, " + fold("?") + ")"
+		args = append(args, f.Term)
+	case "BUSINESS_KEY":
+		where += " AND contains(business_key_f, " + fold("?") + ")"
+		args = append(args, f.Term)
+	case "FLOW":
+		where += " AND list_contains(flows_f, " + fold("?") + ")"
+		args = append(args, f.Term)
+	}
+	return where, args
+}
+
+func order(col string, desc bool, tie string) string {
+	dir := "ASC"
+	if desc {
+		dir = "DESC"
+	}
+	return col + " " + dir + " NULLS LAST, " + tie + " ASC"
+}
+
+// ConversationsSQL is the query of the matching conversations, in list order, without
+// paging (reports reuse it).
+func (f *ListFilter) ConversationsSQL(columns string) (string, []any) {
+	where, args := f.conversationWhere()
+	return "SELECT " + columns + " FROM conversation_facts WHERE " + where +
+		" ORDER BY " + order(conversationSorts[f.Sort], f.Desc, "session_code"), args
+}
+
+const conversationColumns = `session_code, business_key, user_message, satisfaction, user_messages, flows_travelled,
+	flows_travelled_names, epoch_us(started_at), duration_s, channel_uuid, tags`
+
+// ListConversations returns one page of conversations and the count of all matches.
+func (w *Warehouse) ListConversations(ctx context.Context, f ListFilter) (int64, []ConversationRow, error) {
+	where, args := f.conversationWhere()
+	var total int64
+	if err := w.db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM conversation_facts WHERE "+where, args...).Scan(&total); err != nil {
+		return 0, nil, err
+	}
+	if total == 0 || int64(f.Offset) >= total {
+		return total, nil, nil
+	}
+	q, args := f.ConversationsSQL(conversationColumns)
+	rows, err := w.db.SQL.QueryContext(ctx, q+" LIMIT ? OFFSET ?", append(args, f.Max, f.Offset)...)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer rows.Close()
+	var out []ConversationRow
+	for rows.Next() {
+		var r ConversationRow
+		var bk, um sql.NullString
+		var sat sql.NullInt64
+		var names, tags any
+		if err := rows.Scan(&r.SessionCode, &bk, &um, &sat, &r.UserMessages, &r.FlowsTravelled, &names,
+			&r.StartedAt, &r.DurationSeconds, &r.ChannelUUID, &tags); err != nil {
+			return 0, nil, err
+		}
+		r.BusinessKey, r.UserMessage = nullString(bk), nullString(um)
+		if sat.Valid {
+			r.Satisfaction = &sat.Int64
+		}
+		r.FlowsTravelledNames, r.Tags = stringList(names), stringList(tags)
+		out = append(out, r)
+	}
+	return total, out, rows.Err()
+}
+
+// NLPResponse is one nlpResponses entry.
+type NLPResponse struct {
+	ResponseType    string
+	ParagraphNumber int64
+	ResponseName    string
+}
+
+// Button is one button of a BOT message.
+type Button struct {
+	Name          string
+	Value, Action *string
+}
+
+// MessageRow is one row of messages/list.
+type MessageRow struct {
+	MessageID     string
+	Text          string
+	SessionCode   string
+	BusinessKey   *string
+	Understood    bool
+	Confidence    *float64
+	NLPResponses  []NLPResponse
+	AnswerNames   []string
+	AnswerTexts   []string
+	AnswerButtons []string
+	DeliveredAt   int64
+	ChannelUUID   string
+	Tags          []string
+	Intent        *string
+	Entities      []string
+}
+
+var messageSorts = map[string]string{"deliveredAt": "created_at", "confidence": "confidence"}
+
+func (f *ListFilter) messageWhere() (string, []any) {
+	where, args := f.where("created_at")
+	where += " AND direction = 'USER'"
+	switch f.SearchBy {
+	case "SESSION_CODE":
+		where += " AND contains(session_code_f, " + fold("?") + ")"
+		args = append(args, f.Term)
+	case "QUESTION":
+		where += " AND contains(content_f, " + fold("?") + ")"
+		args = append(args, f.Term)
+	case "INTENT":
+		where += " AND intent_f = " + fold("?")
+		args = append(args, f.Term)
+	case "ENTITY":
+		where += " AND list_contains(entities_f, " + fold("?") + ")"
+		args = append(args, f.Term)
+	case "DOCUMENT":
+		where += " AND list_contains(documents_f, " + fold("?") + ")"
+		args = append(args, f.Term)
+	}
+	switch f.NLP {
+	case "FOUND":
+		where += " AND minimum_confidence_achieved"
+	case "NONE":
+		where += " AND NOT coalesce(minimum_confidence_achieved, false)"
+	}
+	return where, args
+}
+
+const messageColumns = `m.message_id, m.content, m.session_code, c.business_key, coalesce(m.minimum_confidence_achieved, false),
+	m.confidence, m.nlp_responses, coalesce(a.answer_names, []), coalesce(a.answer_texts, []), coalesce(a.answer_buttons, []),
+	epoch_us(m.created_at), m.channel_uuid, coalesce(m.tags, []), m.intent, coalesce(m.entities, [])`
+
+// MessagesSQL is the query of the matching USER messages in list order with their
+// answers and business key; page, when set, limits it to one page.
+func (f *ListFilter) MessagesSQL(page bool) (string, []any) {
+	where, args := f.messageWhere()
+	inner := "SELECT * FROM messages WHERE " + where + " ORDER BY " + order(messageSorts[f.Sort], f.Desc, "message_id")
+	if page {
+		inner += " LIMIT ? OFFSET ?"
+		args = append(args, f.Max, f.Offset)
+	}
+	q := `SELECT ` + messageColumns + ` FROM (` + inner + `) m
+		LEFT JOIN message_answers a ON a.org_uuid = m.org_uuid AND a.env_uuid = m.env_uuid AND a.bot_uuid = m.bot_uuid AND a.message_id = m.message_id
+		LEFT JOIN conversations c ON c.org_uuid = m.org_uuid AND c.env_uuid = m.env_uuid AND c.bot_uuid = m.bot_uuid AND c.session_code = m.session_code
+		ORDER BY ` + order("m."+messageSorts[f.Sort], f.Desc, "m.message_id")
+	return q, args
+}
+
+// ListMessages returns one page of USER messages and the count of all matches.
+func (w *Warehouse) ListMessages(ctx context.Context, f ListFilter) (int64, []MessageRow, error) {
+	where, args := f.messageWhere()
+	var total int64
+	if err := w.db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM messages WHERE "+where, args...).Scan(&total); err != nil {
+		return 0, nil, err
+	}
+	if total == 0 || int64(f.Offset) >= total {
+		return total, nil, nil
+	}
+	q, args := f.MessagesSQL(true)
+	rows, err := w.db.SQL.QueryContext(ctx, q, args...)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer rows.Close()
+	var out []MessageRow
+	for rows.Next() {
+		r, err := scanMessageRow(rows)
+		if err != nil {
+			return 0, nil, err
+		}
+		out = append(out, r)
+	}
+	return total, out, rows.Err()
+}
+
+func scanMessageRow(rows *sql.Rows) (MessageRow, error) {
+	var r MessageRow
+	var bk, intent sql.NullString
+	var conf sql.NullFloat64
+	var nlp, names, texts, buttons, tags, entities any
+	if err := rows.Scan(&r.MessageID, &r.Text, &r.SessionCode, &bk, &r.Understood, &conf, &nlp, &names, &texts, &buttons,
+		&r.DeliveredAt, &r.ChannelUUID, &tags, &intent, &entities); err != nil {
+		return r, err
+	}
+	r.BusinessKey, r.Intent = nullString(bk), nullString(intent)
+	if conf.Valid {
+		r.Confidence = &conf.Float64
+	}
+	r.NLPResponses = nlpList(nlp)
+	r.AnswerNames, r.AnswerTexts, r.AnswerButtons = stringList(names), stringList(texts), stringList(buttons)
+	r.Tags, r.Entities = stringList(tags), stringList(entities)
+	return r, nil
+}
+
+// DetailMessage is one message of a conversation's transcript.
+type DetailMessage struct {
+	MessageID    string
+	Content      string
+	User         bool
+	Understood   bool
+	Intent       *string
+	Type         string
+	Buttons      []Button
+	Entities     []string
+	NLPResponses []NLPResponse
+	CreatedAt    int64
+	ChannelUUID  string
+}
+
+// Transcript is conversations/details.
+type Transcript struct {
+	SessionCode string
+	StartedAt   int64
+	ChannelUUID string
+	Messages    []DetailMessage
+}
+
+// DetailsSQL is the transcript query of one session (reports reuse it).
+const DetailsSQL = `SELECT message_id, content, direction = 'USER', coalesce(minimum_confidence_achieved, false), intent, type,
+	coalesce(buttons, []), coalesce(entities, []), coalesce(nlp_responses, []), epoch_us(created_at), channel_uuid
+	FROM messages WHERE org_uuid = ? AND env_uuid = ? AND bot_uuid = ? AND session_code = ?
+	ORDER BY created_at, message_id`
+
+// Details returns a session's transcript, or nil when the tenant has no such session.
+func (w *Warehouse) Details(ctx context.Context, k TenantKey, session string) (*Transcript, error) {
+	t := &Transcript{SessionCode: session}
+	var started sql.NullInt64
+	var channel sql.NullString
+	err := w.db.SQL.QueryRowContext(ctx, `SELECT epoch_us(started_at), channel_uuid FROM conversations
+		WHERE org_uuid = ? AND env_uuid = ? AND bot_uuid = ? AND session_code = ?`, k.Org, k.Env, k.Bot, session).Scan(&started, &channel)
+	if err != nil && err != sql.ErrNoRows {
+		return nil, err
+	}
+	rows, err := w.db.SQL.QueryContext(ctx, DetailsSQL, k.Org, k.Env, k.Bot, session)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m DetailMessage
+		var intent sql.NullString
+		var buttons, entities, nlp any
+		if err := rows.Scan(&m.MessageID, &m.Content, &m.User, &m.Understood, &intent, &m.Type, &buttons, &entities, &nlp,
+			&m.CreatedAt, &m.ChannelUUID); err != nil {
+			return nil, err
+		}
+		if m.User {
+			if intent.Valid && intent.String != "" {
+				m.Intent = &intent.String
+			}
+			m.Entities, m.NLPResponses = stringList(entities), nlpList(nlp)
+		} else {
+			m.Buttons = buttonList(buttons)
+		}
+		t.Messages = append(t.Messages, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	switch {
+	case started.Valid:
+		t.StartedAt, t.ChannelUUID = started.Int64, channel.String
+	case len(t.Messages) > 0:
+		t.StartedAt, t.ChannelUUID = t.Messages[0].CreatedAt, t.Messages[0].ChannelUUID
+	default:
+		return nil, nil
+	}
+	return t, nil
+}
+
+func nullString(s sql.NullString) *string {
+	if !s.Valid {
+		return nil
+	}
+	v := s.String
+	return &v
+}
+
+func stringList(v any) []string {
+	l, _ := v.([]any)
+	out := make([]string, 0, len(l))
+	for _, x := range l {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func nlpList(v any) []NLPResponse {
+	l, _ := v.([]any)
+	out := make([]NLPResponse, 0, len(l))
+	for _, x := range l {
+		m, _ := x.(map[string]any)
+		var r NLPResponse
+		r.ResponseType, _ = m["response_type"].(string)
+		r.ResponseName, _ = m["response_name"].(string)
+		switch p := m["paragraph_number"].(type) {
+		case int32:
+			r.ParagraphNumber = int64(p)
+		case int64:
+			r.ParagraphNumber = p
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func buttonList(v any) []Button {
+	l, _ := v.([]any)
+	out := make([]Button, 0, len(l))
+	for _, x := range l {
+		m, _ := x.(map[string]any)
+		var b Button
+		b.Name, _ = m["name"].(string)
+		if s, ok := m["value"].(string); ok {
+			b.Value = &s
+		}
+		if s, ok := m["action"].(string); ok {
+			b.Action = &s
+		}
+		out = append(out, b)
+	}
+	return out
+}

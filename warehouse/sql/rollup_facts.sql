@@ -1,0 +1,94 @@
+-- Replaces the fact rows of the touched days and recomputes the derived facts of every
+-- session and replied message they affect (whatever day those live on).
+-- {{fold:X}} stands for the folding expression of X; {{messages}} and {{conversations}}
+-- for the lake files of the touched days (statements naming a list with no files are
+-- skipped).
+
+CREATE OR REPLACE TEMP TABLE affected_sessions AS
+SELECT DISTINCT org_uuid, env_uuid, bot_uuid, session_code FROM messages
+WHERE day IN (SELECT day FROM touched_days WHERE dataset = 'messages')
+UNION
+SELECT DISTINCT org_uuid, env_uuid, bot_uuid, session_code FROM conversations
+WHERE day IN (SELECT day FROM touched_days WHERE dataset = 'conversations');
+
+CREATE OR REPLACE TEMP TABLE affected_replies AS
+SELECT DISTINCT org_uuid, env_uuid, bot_uuid, reply_to AS message_id FROM messages
+WHERE day IN (SELECT day FROM touched_days WHERE dataset = 'messages') AND reply_to IS NOT NULL;
+
+DELETE FROM messages WHERE day IN (SELECT day FROM touched_days WHERE dataset = 'messages');
+DELETE FROM conversations WHERE day IN (SELECT day FROM touched_days WHERE dataset = 'conversations');
+
+-- needs: messages
+INSERT INTO messages
+SELECT org_uuid, env_uuid, bot_uuid, message_id, session_code, channel_uuid, user_id, direction, created_at,
+       content, type, intent, confidence, minimum_confidence_achieved, entities, nlp_responses,
+       reply_to, answer_name, buttons, flow, tags, "date",
+       {{fold:session_code}},
+       CASE WHEN direction = 'USER' THEN {{fold:content}} END,
+       CASE WHEN direction = 'USER' THEN {{fold:intent}} END,
+       CASE WHEN direction = 'USER' THEN list_transform(entities, e -> {{fold:e}}) END,
+       CASE WHEN direction = 'USER' THEN list_transform(list_filter(nlp_responses, r -> r.response_type = 'DOCUMENT'), r -> {{fold:r.response_name}}) END
+FROM read_parquet({{messages}}, hive_partitioning = true)
+ORDER BY org_uuid, env_uuid, bot_uuid, created_at;
+
+-- needs: conversations
+INSERT INTO conversations
+SELECT org_uuid, env_uuid, bot_uuid, session_code, business_key, channel_uuid, user_id,
+       started_at, ended_at, updated_at, satisfaction, flows, tags, "date"
+FROM read_parquet({{conversations}}, hive_partitioning = true)
+ORDER BY org_uuid, env_uuid, bot_uuid, started_at;
+
+INSERT INTO affected_sessions
+SELECT DISTINCT org_uuid, env_uuid, bot_uuid, session_code FROM messages
+WHERE day IN (SELECT day FROM touched_days WHERE dataset = 'messages')
+UNION
+SELECT DISTINCT org_uuid, env_uuid, bot_uuid, session_code FROM conversations
+WHERE day IN (SELECT day FROM touched_days WHERE dataset = 'conversations');
+
+INSERT INTO affected_replies
+SELECT DISTINCT org_uuid, env_uuid, bot_uuid, reply_to FROM messages
+WHERE day IN (SELECT day FROM touched_days WHERE dataset = 'messages') AND reply_to IS NOT NULL;
+
+DELETE FROM conversation_facts f USING (SELECT DISTINCT * FROM affected_sessions) a
+WHERE f.org_uuid = a.org_uuid AND f.env_uuid = a.env_uuid AND f.bot_uuid = a.bot_uuid AND f.session_code = a.session_code;
+
+INSERT INTO conversation_facts
+WITH s AS (SELECT DISTINCT * FROM affected_sessions),
+ms AS (
+    SELECT m.org_uuid, m.env_uuid, m.bot_uuid, m.session_code,
+           count(*) FILTER (WHERE m.direction = 'USER') AS user_messages,
+           first(m.content ORDER BY m.created_at, m.message_id) FILTER (WHERE m.direction = 'USER') AS user_message,
+           max(m.created_at) AS last_message_at
+    FROM messages m SEMI JOIN s USING (org_uuid, env_uuid, bot_uuid, session_code)
+    GROUP BY ALL
+)
+SELECT c.org_uuid, c.env_uuid, c.bot_uuid, c.session_code, c.business_key, c.channel_uuid,
+       c.started_at, c.satisfaction,
+       coalesce(ms.user_messages, 0), ms.user_message,
+       len(list_distinct(coalesce(c.flows, []))),
+       list_filter(coalesce(c.flows, []), (x, i) -> list_position(c.flows, x) = i),
+       CASE WHEN c.ended_at IS NOT NULL THEN (epoch_us(c.ended_at) - epoch_us(c.started_at)) // 1000000
+            WHEN ms.last_message_at IS NOT NULL THEN (epoch_us(ms.last_message_at) - epoch_us(c.started_at)) // 1000000
+            ELSE 0 END,
+       coalesce(c.tags, []),
+       {{fold:c.session_code}}, {{fold:c.business_key}},
+       list_transform(coalesce(c.flows, []), x -> {{fold:x}})
+FROM conversations c SEMI JOIN s USING (org_uuid, env_uuid, bot_uuid, session_code)
+LEFT JOIN ms USING (org_uuid, env_uuid, bot_uuid, session_code)
+ORDER BY c.org_uuid, c.env_uuid, c.bot_uuid, c.started_at;
+
+DELETE FROM message_answers f USING (SELECT DISTINCT * FROM affected_replies) a
+WHERE f.org_uuid = a.org_uuid AND f.env_uuid = a.env_uuid AND f.bot_uuid = a.bot_uuid AND f.message_id = a.message_id;
+
+INSERT INTO message_answers
+SELECT m.org_uuid, m.env_uuid, m.bot_uuid, m.reply_to,
+       coalesce(list(m.answer_name ORDER BY m.created_at, m.message_id) FILTER (WHERE m.answer_name IS NOT NULL), []),
+       list(m.content ORDER BY m.created_at, m.message_id),
+       flatten(list(list_transform(coalesce(m.buttons, []), b -> b.name) ORDER BY m.created_at, m.message_id))
+FROM messages m SEMI JOIN (SELECT DISTINCT * FROM affected_replies) a
+    ON m.org_uuid = a.org_uuid AND m.env_uuid = a.env_uuid AND m.bot_uuid = a.bot_uuid AND m.reply_to = a.message_id
+WHERE m.direction = 'BOT'
+GROUP BY ALL;
+
+DROP TABLE affected_sessions;
+DROP TABLE affected_replies;
