@@ -81,7 +81,7 @@ type QuarantineEntry struct {
 	Raw    string `json:"raw"`
 }
 
-const batchRows = 32768
+const batchRows = 262144
 
 // Extract reads every new landing file into the lake. Re-running it, or running it
 // again after a crash, converges on the same lake: every record carries its origin
@@ -155,10 +155,13 @@ func extract(ctx context.Context, o Options, lake *lakeDir, run *Run) error {
 	}
 	defer st.close()
 
+	t0 := time.Now()
 	perFile, err := parseFiles(ctx, o, files, st, run)
 	if err != nil {
 		return err
 	}
+	o.Logger.Info("extract parsed", "lines", run.Lines, "took", time.Since(t0).Round(time.Millisecond), "staging", st.took.Round(time.Millisecond))
+	t0 = time.Now()
 	if err := st.flush(ctx); err != nil {
 		return err
 	}
@@ -171,6 +174,7 @@ func extract(ctx context.Context, o Options, lake *lakeDir, run *Run) error {
 	if err := merge(ctx, db, lake, run); err != nil {
 		return err
 	}
+	o.Logger.Info("extract merged", "took", time.Since(t0).Round(time.Millisecond))
 	if err := os.RemoveAll(lake.path(stagingDir, run.ID)); err != nil {
 		return fmt.Errorf("clean staging: %w", err)
 	}
@@ -425,6 +429,7 @@ type stager struct {
 	mu   sync.Mutex
 	conn *duck.ArrowConn
 	rows map[string]int64
+	took time.Duration
 }
 
 const (
@@ -469,6 +474,8 @@ func (s *stager) add(ctx context.Context, table string, rec arrow.RecordBatch) e
 	defer rec.Release()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	t0 := time.Now()
+	defer func() { s.took += time.Since(t0) }()
 	if err := s.conn.InsertRecords(ctx, table, rec.Schema(), []arrow.RecordBatch{rec}); err != nil {
 		return err
 	}

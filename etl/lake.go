@@ -261,25 +261,31 @@ func mergePartitioned(ctx context.Context, d *duck.DB, lake *lakeDir, runID stri
 	if err != nil {
 		return st, err
 	}
-	// Candidates: the in-run winner of each key.
+	// In-run losers: only keys seen more than once need the window.
 	err = execAll(ctx, db,
-		fmt.Sprintf(`CREATE OR REPLACE TABLE cand AS SELECT *, %s AS "date" FROM %s
-			QUALIFY row_number() OVER (PARTITION BY %s ORDER BY %s) = 1`, k.dateExpr, k.stage, k.key, k.order))
+		fmt.Sprintf(`CREATE OR REPLACE TABLE inrun_losers AS SELECT %[1]s, source_file, source_line FROM (
+			SELECT %[1]s, source_file, source_line, row_number() OVER (PARTITION BY %[1]s ORDER BY %[2]s) AS rn
+			FROM %[3]s SEMI JOIN (SELECT %[1]s FROM %[3]s GROUP BY ALL HAVING count(*) > 1) USING (%[1]s)) WHERE rn > 1`,
+			k.key, k.order, k.stage),
+		fmt.Sprintf(`CREATE OR REPLACE VIEW cand AS SELECT s.*, %s AS "date" FROM %s s
+			ANTI JOIN inrun_losers l USING (%s, source_file, source_line)`, k.dateExpr, k.stage, k.key))
 	if err != nil {
 		return st, err
 	}
 	if len(existing) > 0 {
-		// Lake rows with a key of this run.
+		// Lake rows with a key of this run (only the columns the merge needs).
 		err = execAll(ctx, db,
 			fmt.Sprintf(`CREATE OR REPLACE TABLE old AS SELECT %s FROM read_parquet(%s, hive_partitioning=true, union_by_name=true)
-				SEMI JOIN cand USING (%s)`, k.oldCols, fileList(existing), k.key),
-			fmt.Sprintf(`CREATE OR REPLACE TABLE adds AS SELECT c.* FROM cand c
-				WHERE NOT EXISTS (SELECT 1 FROM old o WHERE %s AND %s)`, joinOn("o", "c", k.key), k.beats),
+				SEMI JOIN %s USING (%s)`, k.oldCols, fileList(existing), k.stage, k.key),
+			fmt.Sprintf(`CREATE OR REPLACE TABLE beaten AS SELECT c.%s, c.source_file, c.source_line FROM cand c
+				SEMI JOIN old USING (%s) WHERE EXISTS (SELECT 1 FROM old o WHERE %s AND %s)`,
+				strings.ReplaceAll(k.key, ", ", ", c."), k.key, joinOn("o", "c", k.key), k.beats),
+			fmt.Sprintf(`CREATE OR REPLACE VIEW adds AS SELECT * FROM cand ANTI JOIN beaten USING (%s, source_file, source_line)`, k.key),
 			fmt.Sprintf(`CREATE OR REPLACE TABLE evict AS SELECT o.* FROM old o SEMI JOIN adds USING (%s)`, k.key))
 	} else {
 		err = execAll(ctx, db,
-			`CREATE OR REPLACE TABLE adds AS SELECT * FROM cand`,
-			fmt.Sprintf(`CREATE OR REPLACE TABLE evict AS SELECT * FROM cand LIMIT 0`))
+			`CREATE OR REPLACE VIEW adds AS SELECT * FROM cand`,
+			`CREATE OR REPLACE TABLE evict AS SELECT * FROM (SELECT 1 AS x, DATE '2000-01-01' AS "date") WHERE false`)
 	}
 	if err != nil {
 		return st, err
@@ -304,7 +310,9 @@ func mergePartitioned(ctx context.Context, d *duck.DB, lake *lakeDir, runID stri
 		return st, err
 	}
 	pattern := "part-" + runID + "-{i}"
-	opts := fmt.Sprintf(`(FORMAT parquet, PARTITION_BY ("date"), FILENAME_PATTERN %s, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`, duck.Literal(pattern))
+	// Arrival order and snappy keep ingest fast; the nightly compaction sorts partitions
+	// by tenant and time and recompresses them with zstd.
+	opts := fmt.Sprintf(`(FORMAT parquet, PARTITION_BY ("date"), FILENAME_PATTERN %s, COMPRESSION snappy, ROW_GROUP_SIZE 122880)`, duck.Literal(pattern))
 	if len(rewrite) > 0 {
 		var files []string
 		for _, day := range rewrite {
@@ -320,15 +328,14 @@ func mergePartitioned(ctx context.Context, d *duck.DB, lake *lakeDir, runID stri
 				ANTI JOIN evict e USING (%[2]s, source_file, source_line)
 				UNION ALL BY NAME
 				SELECT * FROM adds WHERE strftime("date", '%%Y-%%m-%%d') IN (SELECT strftime("date", '%%Y-%%m-%%d') FROM evict)
-			) ORDER BY %[3]s) TO %[4]s %[5]s`,
+			)) TO %[4]s %[5]s`,
 			fileList(files), k.key, k.sortBy, duck.Literal(filepath.Join(stage, "rewrite")), opts)
 		if err := execAll(ctx, db, q); err != nil {
 			return st, err
 		}
 	}
 	q := fmt.Sprintf(`COPY (SELECT * FROM adds
-		WHERE strftime("date", '%%Y-%%m-%%d') NOT IN (SELECT strftime("date", '%%Y-%%m-%%d') FROM evict)
-		ORDER BY %s) TO %s %s`, k.sortBy, duck.Literal(filepath.Join(stage, "append")), opts)
+		WHERE "date" NOT IN (SELECT "date" FROM evict)) TO %s %s`, duck.Literal(filepath.Join(stage, "append")), opts)
 	if err := execAll(ctx, db, q); err != nil {
 		return st, err
 	}

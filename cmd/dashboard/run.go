@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/dashboard-analytics/dashboard/etl"
+	"github.com/dashboard-analytics/dashboard/etl/generate"
+	"github.com/dashboard-analytics/dashboard/jobs"
+	"github.com/dashboard-analytics/dashboard/warehouse"
+)
+
+func init() {
+	register("run", command{
+		summary: "the main job: cron scheduler (extract + rollup) and the API in one process; demo data on an empty data dir",
+		run:     runMain,
+	})
+}
+
+// dataDirEmpty: no landing files and nothing in the lake.
+func dataDirEmpty(env *cmdEnv) bool {
+	files, _ := etl.Discover(env.settings.LandingDir())
+	runs, _ := etl.ReadRuns(env.settings.LakeDir())
+	return len(files) == 0 && len(runs) == 0
+}
+
+func runMain(ctx context.Context, env *cmdEnv) error {
+	s := &env.settings
+	if err := s.EnsureLayout(); err != nil {
+		return err
+	}
+	demo := dataDirEmpty(env) && s.DemoMessages > 0
+	wh, err := openWarehouse(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer wh.Close()
+	if n, err := wh.AbandonRuns(ctx, time.Now()); err == nil && n > 0 {
+		env.log.Warn("runs left RUNNING by a stopped process marked FAILED", "runs", n)
+	}
+	runner := jobs.NewRunner(wh, env.log, nil)
+	incremental := jobs.Job{Name: "incremental", Spec: s.ScheduleIncremental, Run: func(ctx context.Context) (jobs.Outcome, error) {
+		return extractAndRollup(ctx, env, wh, warehouse.RollupOptions{})
+	}}
+	nightly := jobs.Job{Name: "nightly", Spec: s.ScheduleNightly, Run: func(ctx context.Context) (jobs.Outcome, error) {
+		c, err := etl.Compact(ctx, s.LakeDir(), s.MemoryLimit, env.log)
+		if err != nil {
+			return jobs.Outcome{}, err
+		}
+		out, err := extractAndRollup(ctx, env, wh, warehouse.RollupOptions{Full: true})
+		out.Detail = fmt.Sprintf("compacted %d partitions (%d files); %s", c.Partitions, c.FilesIn, out.Detail)
+		return out, err
+	}}
+	if demo {
+		env.log.Info("empty data dir: writing a demo data set", "messages", s.DemoMessages)
+		st, err := generate.Generate(ctx, generate.Options{Seed: 1, Messages: s.DemoMessages, Days: 90, BadLinesRate: 0.001, Gzip: true}, s.LandingDir())
+		if err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		env.log.Info("demo data written", "files", st.Files, "messages", st.Messages, "conversations", st.Conversations)
+	}
+	// Load what landed while the service was down before serving.
+	if err := runner.Do(incremental, "startup"); err != nil {
+		env.log.Error("startup extract + rollup failed; serving what was rolled up before", "err", err)
+	}
+	if err := wh.Refresh(ctx); err != nil {
+		return err
+	}
+	sched, err := jobs.NewScheduler(runner, []jobs.Job{incremental, nightly})
+	if err != nil {
+		return err
+	}
+	var demoToken string
+	if demo && !s.NoAuth && s.AuthTokens == "" {
+		demoToken = newToken()
+		var orgs []string
+		seen := map[string]bool{}
+		for _, t := range generate.DefaultTenants() {
+			if !seen[t.OrgUUID] {
+				seen[t.OrgUUID] = true
+				orgs = append(orgs, t.OrgUUID)
+			}
+		}
+		s.AuthTokens = demoToken + "=" + strings.Join(orgs, ",")
+	}
+	srv := newAPI(wh, env)
+	sched.Start()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		sched.Stop(sctx)
+	}()
+	return serveHTTP(ctx, env, srv.Handler(), func(addr string) {
+		printWelcome(env, addr, demoToken)
+	})
+}
+
+func extractAndRollup(ctx context.Context, env *cmdEnv, wh *warehouse.Warehouse, o warehouse.RollupOptions) (jobs.Outcome, error) {
+	run, err := runExtract(ctx, env)
+	var out jobs.Outcome
+	if run != nil {
+		out = jobs.Outcome{RowsIn: run.Lines, Loaded: run.Loaded.Messages + run.Loaded.Conversations + run.Loaded.Channels,
+			Duplicates: run.Duplicates, Quarantined: run.Quarantined, Detail: run.Summary()}
+	}
+	if err != nil {
+		return out, err
+	}
+	res, err := wh.Rollup(ctx, o)
+	out.Detail += "; " + res.String()
+	return out, err
+}
+
+func newToken() string {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return "demo-" + hex.EncodeToString(b)
+}
+
+func printWelcome(env *cmdEnv, addr, token string) {
+	host := addr
+	if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") || strings.HasPrefix(host, ":") {
+		host = "localhost" + host[strings.LastIndex(host, ":"):]
+	}
+	base := "http://" + host
+	t := generate.DefaultTenants()[0]
+	tenant := fmt.Sprintf("%s/org/%s/env/%s/bot/%s", base, t.OrgUUID, t.EnvUUID, t.BotUUID)
+	end := time.Now().UTC().Format("2006-01-02")
+	start := time.Now().UTC().AddDate(0, 0, -29).Format("2006-01-02")
+	auth := ""
+	if token != "" {
+		auth = fmt.Sprintf(" -H 'Authorization: Bearer %s'", token)
+	}
+	w := env.stdout
+	fmt.Fprintf(w, "\nDashboard API ready at %s\n", base)
+	if token != "" {
+		fmt.Fprintf(w, "Demo bearer token (opens the demo organizations): %s\n", token)
+	}
+	fmt.Fprintf(w, "\nTry:\n")
+	fmt.Fprintf(w, "  curl -s%s '%s/dashboard/summary'\n", auth, tenant)
+	for _, p := range []string{"dashboard/conversations", "dashboard/messages", "dashboard/users", "dashboard/accuracy", "dashboard/stacking/intents", "dashboard/stacking/flows"} {
+		fmt.Fprintf(w, "  curl -s%s '%s/%s?startDate=%s&endDate=%s'\n", auth, tenant, p, start, end)
+	}
+	fmt.Fprintf(w, "  curl -s%s '%s/conversations/list?startDate=%s&endDate=%s&sort=satisfaction&size=10'\n", auth, tenant, start, end)
+	fmt.Fprintf(w, "  curl -s '%s/healthz'\n\n", base)
+	_ = os.Stdout
+}

@@ -1,0 +1,161 @@
+// Package jobs runs the service's scheduled work: the incremental extract + rollup, the
+// nightly full rollup with lake compaction, and sweeps. It owns the robfig/cron wiring
+// (UTC schedules, no job overlapping itself, panics recovered into a FAILED record) and
+// the run records. It calls etl and warehouse; nothing calls back into it.
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/dashboard-analytics/dashboard/warehouse"
+)
+
+// Outcome is what a job reports for its run record.
+type Outcome struct {
+	RowsIn, Loaded, Duplicates, Quarantined int64
+	Detail                                  string
+}
+
+// Job is one kind of scheduled work.
+type Job struct {
+	Name string
+	Spec string // cron schedule (UTC); "" = run only on demand
+	Run  func(ctx context.Context) (Outcome, error)
+}
+
+// Runner runs jobs and records every run in the warehouse.
+type Runner struct {
+	wh  *warehouse.Warehouse
+	log *slog.Logger
+	now func() time.Time
+
+	ctx     context.Context // cancelled on Stop: running jobs are asked to stop
+	cancel  context.CancelFunc
+	running sync.WaitGroup
+	// OnFinish, when set, is called after every run (metrics).
+	OnFinish func(job string, status string, took time.Duration, o Outcome)
+}
+
+// NewRunner builds a runner; now is the clock (tests inject one).
+func NewRunner(wh *warehouse.Warehouse, log *slog.Logger, now func() time.Time) *Runner {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Runner{wh: wh, log: log, now: now, ctx: ctx, cancel: cancel}
+}
+
+// Do runs a job once and records it: RUNNING, then DONE or FAILED (a panic is a
+// failure with its stack in the log, not a crash).
+func (r *Runner) Do(job Job, trigger string) (err error) {
+	r.running.Add(1)
+	defer r.running.Done()
+	started := r.now()
+	id, rerr := r.wh.StartRun(r.ctx, job.Name, trigger, started)
+	if rerr != nil {
+		r.log.Error("record job start", "job", job.Name, "err", rerr)
+	}
+	var out Outcome
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("panic: %v", p)
+				r.log.Error("job panicked", "job", job.Name, "panic", p, "stack", string(debug.Stack()))
+			}
+		}()
+		out, err = job.Run(r.ctx)
+	}()
+	finished := r.now()
+	rec := warehouse.JobRun{ID: id, Finished: &finished, Status: "DONE", RowsIn: out.RowsIn, Loaded: out.Loaded,
+		Duplicates: out.Duplicates, Quarantined: out.Quarantined, Detail: out.Detail}
+	if err != nil {
+		rec.Status, rec.Error = "FAILED", err.Error()
+	}
+	if rerr == nil {
+		// Record even when the runner is stopping: a fresh context.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if ferr := r.wh.FinishRun(ctx, rec); ferr != nil {
+			r.log.Error("record job end", "job", job.Name, "err", ferr)
+		}
+		cancel()
+	}
+	took := finished.Sub(started)
+	if err != nil {
+		r.log.Error("job failed", "job", job.Name, "trigger", trigger, "took", took.Round(time.Millisecond), "err", err)
+	} else {
+		r.log.Info("job done", "job", job.Name, "trigger", trigger, "took", took.Round(time.Millisecond), "rows", out.RowsIn, "loaded", out.Loaded, "detail", out.Detail)
+	}
+	if r.OnFinish != nil {
+		r.OnFinish(job.Name, rec.Status, took, out)
+	}
+	return err
+}
+
+// Scheduler runs jobs on their cron schedules.
+type Scheduler struct {
+	runner *Runner
+	cron   *cron.Cron
+	jobs   map[string]Job
+	log    *slog.Logger
+}
+
+// cronLogger adapts slog to cron's logger.
+type cronLogger struct{ log *slog.Logger }
+
+func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug("cron: "+msg, kv...) }
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.Error("cron: "+msg, append(kv, "err", err)...)
+}
+
+// Chain is the wrapping every scheduled job gets: a run still going when its next tick
+// comes makes that tick skip (never two runs of one job at once).
+func Chain(log *slog.Logger) cron.Chain {
+	return cron.NewChain(cron.SkipIfStillRunning(cronLogger{log}))
+}
+
+// NewScheduler schedules jobs (UTC). Jobs with an empty Spec are on-demand only.
+func NewScheduler(runner *Runner, jobs []Job) (*Scheduler, error) {
+	s := &Scheduler{runner: runner, jobs: map[string]Job{}, log: runner.log,
+		cron: cron.New(cron.WithLocation(time.UTC), cron.WithLogger(cronLogger{runner.log}), cron.WithChain(cron.SkipIfStillRunning(cronLogger{runner.log})))}
+	for _, j := range jobs {
+		j := j
+		s.jobs[j.Name] = j
+		if j.Spec == "" {
+			continue
+		}
+		if _, err := s.cron.AddFunc(j.Spec, func() { _ = runner.Do(j, "schedule") }); err != nil {
+			return nil, fmt.Errorf("schedule %s %q: %w", j.Name, j.Spec, err)
+		}
+	}
+	return s, nil
+}
+
+// Start starts the schedules.
+func (s *Scheduler) Start() { s.cron.Start() }
+
+// Stop stops scheduling, asks running jobs to stop (their context is cancelled) and
+// waits for them, at most until ctx ends.
+func (s *Scheduler) Stop(ctx context.Context) {
+	cctx := s.cron.Stop()
+	s.runner.cancel()
+	select {
+	case <-cctx.Done():
+	case <-ctx.Done():
+	}
+	done := make(chan struct{})
+	go func() { s.runner.running.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
