@@ -61,7 +61,7 @@ func (w *jw) optString(s *string) {
 	}
 }
 
-const hex = "0123456789abcdef"
+const hexDigits = "0123456789abcdef"
 
 // string writes a JSON string (valid UTF-8 out; U+2028/2029 escaped for JavaScript).
 func (w *jw) string(sp *string) { w.str(*sp) }
@@ -87,7 +87,7 @@ func (w *jw) str(s string) {
 			case '\t':
 				b = append(b, '\\', 't')
 			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			}
 			i++
 			start = i
@@ -103,7 +103,7 @@ func (w *jw) str(s string) {
 		}
 		if r == '\u2028' || r == '\u2029' {
 			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
 			i += size
 			start = i
 			continue

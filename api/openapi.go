@@ -32,6 +32,10 @@ func (s *Server) openapiDoc() map[string]any {
 		if len(params) > 0 {
 			op["parameters"] = params
 		}
+		if rt.method == "POST" && strings.HasSuffix(rt.path, "s/request_report") {
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": reportBodySchema}}}
+			op["responses"].(map[string]any)["202"] = map[string]any{"description": "Accepted: the report is written in the background"}
+		}
 		if !rt.open {
 			op["security"] = []any{map[string]any{"bearer": []any{}}}
 		}
@@ -82,3 +86,12 @@ func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {
 	b, _ := json.MarshalIndent(s.openapiDoc(), "", "  ")
 	writeJSON(w, http.StatusOK, b)
 }
+
+var reportBodySchema = map[string]any{"type": "object", "required": []any{"startDate", "endDate", "reportType"},
+	"properties": map[string]any{
+		"startDate": map[string]any{"type": "string"}, "endDate": map[string]any{"type": "string"},
+		"startHour": map[string]any{"type": "integer"}, "endHour": map[string]any{"type": "integer"},
+		"channelUuids": map[string]any{"type": "string"}, "sampleSize": map[string]any{"type": "integer"},
+		"reportType": map[string]any{"type": "string"}, "filterField": map[string]any{"type": "string"},
+		"filterTerm": map[string]any{"type": "string"}, "exportType": map[string]any{"type": "string", "enum": []any{"csv", "xlsx", "parquet"}},
+	}}

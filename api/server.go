@@ -30,13 +30,14 @@ type Config struct {
 
 // Server is the API.
 type Server struct {
-	wh     *warehouse.Warehouse
-	cfg    Config
-	log    *slog.Logger
-	router *mux.Router
-	tokens map[[32]byte]map[string]bool
-	cache  *answerCache
-	heavy  chan struct{}
+	wh      *warehouse.Warehouse
+	cfg     Config
+	log     *slog.Logger
+	router  *mux.Router
+	tokens  map[[32]byte]map[string]bool
+	cache   *answerCache
+	heavy   chan struct{}
+	reports ReportRunner
 }
 
 // New builds the API over a warehouse.
@@ -79,7 +80,7 @@ type route struct {
 const tenantPrefix = "/org/{orgUUID}/env/{envUUID}/bot/{botUUID}"
 
 func (s *Server) routeTable() []route {
-	return append(s.dashboardRoutes(), s.listRoutes()...)
+	return append(append(s.dashboardRoutes(), s.listRoutes()...), s.reportRoutes()...)
 }
 
 func (s *Server) dashboardRoutes() []route {

@@ -128,16 +128,23 @@ func NewScheduler(runner *Runner, jobs []Job) (*Scheduler, error) {
 	s := &Scheduler{runner: runner, jobs: map[string]Job{}, log: runner.log,
 		cron: cron.New(cron.WithLocation(time.UTC), cron.WithLogger(cronLogger{runner.log}), cron.WithChain(cron.SkipIfStillRunning(cronLogger{runner.log})))}
 	for _, j := range jobs {
-		j := j
-		s.jobs[j.Name] = j
-		if j.Spec == "" {
-			continue
-		}
-		if _, err := s.cron.AddFunc(j.Spec, func() { _ = runner.Do(j, "schedule") }); err != nil {
-			return nil, fmt.Errorf("schedule %s %q: %w", j.Name, j.Spec, err)
+		if err := s.Add(j); err != nil {
+			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// Add schedules one more job.
+func (s *Scheduler) Add(j Job) error {
+	s.jobs[j.Name] = j
+	if j.Spec == "" {
+		return nil
+	}
+	if _, err := s.cron.AddFunc(j.Spec, func() { _ = s.runner.Do(j, "schedule") }); err != nil {
+		return fmt.Errorf("schedule %s %q: %w", j.Name, j.Spec, err)
+	}
+	return nil
 }
 
 // Start starts the schedules.

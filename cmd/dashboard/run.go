@@ -89,6 +89,17 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 		s.AuthTokens = demoToken + "=" + strings.Join(orgs, ",")
 	}
 	srv := newAPI(wh, env)
+	reports, err := startReports(ctx, env, wh, srv)
+	if err != nil {
+		return err
+	}
+	defer stopReports(reports)
+	retention := jobs.Job{Name: "report-retention", Spec: s.ScheduleRetention, Run: func(ctx context.Context) (jobs.Outcome, error) {
+		return reports.Retention(ctx, s.ReportRetentionDays)
+	}}
+	if err := sched.Add(retention); err != nil {
+		return err
+	}
 	sched.Start()
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

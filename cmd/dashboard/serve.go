@@ -11,6 +11,7 @@ import (
 
 	"github.com/dashboard-analytics/dashboard/api"
 	"github.com/dashboard-analytics/dashboard/config"
+	"github.com/dashboard-analytics/dashboard/jobs"
 	"github.com/dashboard-analytics/dashboard/warehouse"
 )
 
@@ -69,6 +70,11 @@ func init() {
 				return err
 			}
 			srv := newAPI(wh, env)
+			reports, err := startReports(ctx, env, wh, srv)
+			if err != nil {
+				return err
+			}
+			defer stopReports(reports)
 			return serveHTTP(ctx, env, srv.Handler(), nil)
 		},
 	})
@@ -91,6 +97,23 @@ func newAPI(wh *warehouse.Warehouse, env *cmdEnv) *api.Server {
 		MaxRangeDays: s.MaxRangeDays, MaxPageSize: s.MaxPageSize, MaxSample: s.MaxSample,
 		RequestTimeout: s.RequestTimeout, MaxHeavy: s.MaxHeavy, Tokens: tokens, NoAuth: s.NoAuth,
 	}, env.log)
+}
+
+// startReports starts the report workers (unfinished reports of a previous process
+// run again) and connects them to the API.
+func startReports(ctx context.Context, env *cmdEnv, wh *warehouse.Warehouse, srv *api.Server) (*jobs.ReportQueue, error) {
+	q := jobs.NewReportQueue(wh, env.settings.ReportsDir(), env.settings.ReportWorkers, env.log, nil)
+	if err := q.Start(ctx); err != nil {
+		return nil, err
+	}
+	srv.SetReports(q)
+	return q, nil
+}
+
+func stopReports(q *jobs.ReportQueue) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	q.Stop(ctx)
 }
 
 // serveHTTP serves until ctx ends (SIGTERM), then drains in-flight requests.

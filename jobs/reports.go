@@ -1,0 +1,298 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/dashboard-analytics/dashboard/warehouse"
+)
+
+// ReportQueue runs report requests on a bounded pool of workers. Requests are records
+// in the warehouse first, so a PENDING or RUNNING report survives a restart: Start
+// queues the unfinished ones again.
+type ReportQueue struct {
+	wh      *warehouse.Warehouse
+	dir     string
+	log     *slog.Logger
+	now     func() time.Time
+	queue   chan string
+	workers int
+	wg      sync.WaitGroup
+	ctx     context.Context
+	cancel  context.CancelFunc
+	// OnFinish, when set, is called after every report (metrics, tests).
+	OnFinish func(r *warehouse.Report, status string, took time.Duration)
+}
+
+// NewReportQueue builds a queue writing files into dir.
+func NewReportQueue(wh *warehouse.Warehouse, dir string, workers int, log *slog.Logger, now func() time.Time) *ReportQueue {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if workers < 1 {
+		workers = 1
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &ReportQueue{wh: wh, dir: dir, log: log, now: now, queue: make(chan string, 10000), workers: workers, ctx: ctx, cancel: cancel}
+}
+
+// Start starts the workers and queues the reports a previous process left unfinished.
+func (q *ReportQueue) Start(ctx context.Context) error {
+	if err := os.MkdirAll(q.dir, 0o755); err != nil {
+		return err
+	}
+	// Half-written files of a killed process.
+	tmps, _ := filepath.Glob(filepath.Join(q.dir, "*.tmp"))
+	for _, t := range tmps {
+		os.Remove(t)
+	}
+	for range q.workers {
+		q.wg.Add(1)
+		go q.work()
+	}
+	unfinished, err := q.wh.UnfinishedReports(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range unfinished {
+		q.log.Info("report queued again after restart", "report", r.ID, "status", r.Status)
+		q.Submit(r.ID, r.Tenant)
+	}
+	return nil
+}
+
+// Submit queues a recorded report.
+func (q *ReportQueue) Submit(id string, k warehouse.TenantKey) {
+	select {
+	case q.queue <- k.Org + "|" + k.Env + "|" + k.Bot + "|" + id:
+	default:
+		q.log.Warn("report queue full: the report runs after the next restart", "report", id)
+	}
+}
+
+// Stop stops taking reports and waits for the running ones, at most until ctx ends; a
+// report cut short stays RUNNING and runs again at the next start.
+func (q *ReportQueue) Stop(ctx context.Context) {
+	q.cancel()
+	done := make(chan struct{})
+	go func() { q.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+func (q *ReportQueue) work() {
+	defer q.wg.Done()
+	for {
+		select {
+		case <-q.ctx.Done():
+			return
+		case item := <-q.queue:
+			parts := strings.SplitN(item, "|", 4)
+			q.run(warehouse.TenantKey{Org: parts[0], Env: parts[1], Bot: parts[2]}, parts[3])
+		}
+	}
+}
+
+func (q *ReportQueue) run(k warehouse.TenantKey, id string) {
+	ctx := q.ctx
+	r, err := q.wh.GetReport(ctx, k, id)
+	if err != nil || r == nil {
+		q.log.Error("load report", "report", id, "err", err)
+		return
+	}
+	start := q.now()
+	if err := q.wh.SetReportStatus(ctx, id, "RUNNING", "", 0, start); err != nil {
+		q.log.Error("report status", "report", id, "err", err)
+		return
+	}
+	rows, err := q.write(ctx, r)
+	status, msg := "DONE", ""
+	if err != nil {
+		if ctx.Err() != nil {
+			return // stopping: stays RUNNING, runs again at the next start
+		}
+		status, msg = "FAILED", err.Error()
+		q.log.Error("report failed", "report", id, "err", err)
+	}
+	if err := q.wh.SetReportStatus(context.Background(), id, status, msg, rows, q.now()); err != nil {
+		q.log.Error("report status", "report", id, "err", err)
+	}
+	q.log.Info("report finished", "report", id, "kind", r.Spec.Kind, "export", r.Spec.Export, "status", status, "rows", rows, "took", q.now().Sub(start).Round(time.Millisecond))
+	if q.OnFinish != nil {
+		q.OnFinish(r, status, q.now().Sub(start))
+	}
+}
+
+// write writes the file aside and renames it into place when whole.
+func (q *ReportQueue) write(ctx context.Context, r *warehouse.Report) (rows int64, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	final := filepath.Join(q.dir, r.ID+"."+r.Spec.Export)
+	tmp := final + ".tmp"
+	os.Remove(tmp)
+	switch r.Spec.Export {
+	case "xlsx":
+		rows, err = writeXLSX(ctx, q.wh, r, tmp)
+	default:
+		rows, err = q.wh.ExportFile(ctx, r, tmp)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return rows, err
+	}
+	if err := syncFile(tmp); err != nil {
+		return rows, err
+	}
+	return rows, os.Rename(tmp, final)
+}
+
+// FilePath is where a DONE report's file is.
+func (q *ReportQueue) FilePath(r *warehouse.Report) string {
+	return filepath.Join(q.dir, r.ID+"."+r.Spec.Export)
+}
+
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// writeXLSX streams rows into a sheet with excelize's StreamWriter: a bold, frozen
+// header; numbers as numbers, times as Excel dates, booleans as booleans; memory flat
+// in the row count.
+func writeXLSX(ctx context.Context, wh *warehouse.Warehouse, r *warehouse.Report, path string) (int64, error) {
+	f := excelize.NewFile()
+	defer f.Close()
+	const sheet = "Sheet1"
+	sw, err := f.NewStreamWriter(sheet)
+	if err != nil {
+		return 0, err
+	}
+	headerStyle, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	if err != nil {
+		return 0, err
+	}
+	dateFmt := "yyyy-mm-dd hh:mm:ss.000"
+	dateStyle, err := f.NewStyle(&excelize.Style{CustomNumFmt: &dateFmt})
+	if err != nil {
+		return 0, err
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return 0, err
+	}
+	rowNum := 1
+	var cells []any
+	n, err := wh.ReportRows(ctx, r, func(cols []warehouse.ReportColumn, row []any) error {
+		if rowNum == 1 {
+			header := make([]any, len(cols))
+			for i, c := range cols {
+				width := 14.0
+				switch c.Kind {
+				case warehouse.ColTime:
+					width = 24
+				case warehouse.ColList, warehouse.ColString:
+					width = 30
+				}
+				if err := sw.SetColWidth(i+1, i+1, width); err != nil {
+					return err
+				}
+				header[i] = excelize.Cell{StyleID: headerStyle, Value: c.Name}
+			}
+			if err := sw.SetRow("A1", header); err != nil {
+				return err
+			}
+			rowNum++
+			cells = make([]any, len(cols))
+		}
+		for i, v := range row {
+			cells[i] = xlsxValue(cols[i].Kind, v, dateStyle)
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, rowNum)
+		rowNum++
+		if rowNum%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return sw.SetRow(cell, cells)
+	})
+	if err != nil {
+		return n, err
+	}
+	if rowNum == 1 { // no rows: still a header
+		cols := warehouse.ReportColumns(r.Spec.Kind)
+		header := make([]any, len(cols))
+		for i, c := range cols {
+			header[i] = excelize.Cell{StyleID: headerStyle, Value: c.Name}
+		}
+		if err := sw.SetRow("A1", header); err != nil {
+			return 0, err
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return n, err
+	}
+	out, err := os.Create(path) // SaveAs insists on an .xlsx name; the file is written aside
+	if err != nil {
+		return n, err
+	}
+	if _, err := f.WriteTo(out); err != nil {
+		out.Close()
+		return n, err
+	}
+	return n, out.Close()
+}
+
+func xlsxValue(kind warehouse.ColumnKind, v any, dateStyle int) any {
+	if v == nil {
+		return nil
+	}
+	switch kind {
+	case warehouse.ColTime:
+		if t, ok := v.(time.Time); ok {
+			return excelize.Cell{StyleID: dateStyle, Value: t.UTC()}
+		}
+	case warehouse.ColList:
+		l, _ := v.([]any)
+		parts := make([]string, 0, len(l))
+		for _, x := range l {
+			parts = append(parts, fmt.Sprint(x))
+		}
+		return strings.Join(parts, "; ")
+	}
+	return v
+}
+
+// Retention deletes report files and records older than the retention.
+func (q *ReportQueue) Retention(ctx context.Context, days int) (Outcome, error) {
+	old, err := q.wh.ReportsBefore(ctx, q.now().AddDate(0, 0, -days))
+	if err != nil {
+		return Outcome{}, err
+	}
+	for _, r := range old {
+		if err := os.Remove(q.FilePath(&r)); err != nil && !os.IsNotExist(err) {
+			return Outcome{}, err
+		}
+		if err := q.wh.DeleteReport(ctx, r.ID); err != nil {
+			return Outcome{}, err
+		}
+	}
+	return Outcome{RowsIn: int64(len(old)), Detail: fmt.Sprintf("deleted %d reports older than %d days", len(old), days)}, nil
+}
