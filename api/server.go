@@ -23,6 +23,10 @@ type Config struct {
 	MaxSample      int
 	RequestTimeout time.Duration
 	MaxHeavy       int
+	// Metrics, when set, instruments every route and serves /metrics (unless
+	// MetricsElsewhere: then the process serves Metrics.Handler on its own address).
+	Metrics          *Metrics
+	MetricsElsewhere bool
 	// Tokens maps a bearer token to the organizations it opens; nil with NoAuth.
 	Tokens map[string][]string
 	NoAuth bool
@@ -80,7 +84,9 @@ type route struct {
 const tenantPrefix = "/org/{orgUUID}/env/{envUUID}/bot/{botUUID}"
 
 func (s *Server) routeTable() []route {
-	return append(append(s.dashboardRoutes(), s.listRoutes()...), s.reportRoutes()...)
+	rs := append(s.dashboardRoutes(), s.listRoutes()...)
+	rs = append(rs, s.reportRoutes()...)
+	return append(rs, s.adminRoutes()...)
 }
 
 func (s *Server) dashboardRoutes() []route {
@@ -116,7 +122,13 @@ func (s *Server) routes() *mux.Router {
 			h = s.tenantGate(h)
 		}
 		h = s.deadline(h)
+		if s.cfg.Metrics != nil {
+			h = s.cfg.Metrics.instrument(h)
+		}
 		r.Handle(rt.path, h).Methods(rt.method).Name(rt.name)
+	}
+	if s.cfg.Metrics != nil && !s.cfg.MetricsElsewhere {
+		r.Handle("/metrics", s.cfg.Metrics.Handler()).Methods("GET").Name("metrics")
 	}
 	return r
 }

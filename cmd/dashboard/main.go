@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/dashboard-analytics/dashboard/api"
 	"github.com/dashboard-analytics/dashboard/config"
 )
 
@@ -34,6 +35,7 @@ type cmdEnv struct {
 	stderr   io.Writer
 	args     []string
 	extra    map[string]any
+	metrics  *api.Metrics
 }
 
 var commands = map[string]command{}

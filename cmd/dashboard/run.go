@@ -89,6 +89,14 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 		s.AuthTokens = demoToken + "=" + strings.Join(orgs, ",")
 	}
 	srv := newAPI(wh, env)
+	runner.OnFinish = func(job, status string, took time.Duration, o jobs.Outcome) {
+		env.metrics.JobDuration.WithLabelValues(job, status).Observe(took.Seconds())
+		env.metrics.JobRuns.WithLabelValues(job, status).Inc()
+		env.metrics.Rows.WithLabelValues("read").Add(float64(o.RowsIn))
+		env.metrics.Rows.WithLabelValues("loaded").Add(float64(o.Loaded))
+		env.metrics.Rows.WithLabelValues("duplicates").Add(float64(o.Duplicates))
+		env.metrics.Rows.WithLabelValues("quarantined").Add(float64(o.Quarantined))
+	}
 	reports, err := startReports(ctx, env, wh, srv)
 	if err != nil {
 		return err

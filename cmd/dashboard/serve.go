@@ -5,8 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/dashboard-analytics/dashboard/api"
@@ -93,10 +95,28 @@ func openWarehouse(ctx context.Context, env *cmdEnv) (*warehouse.Warehouse, erro
 func newAPI(wh *warehouse.Warehouse, env *cmdEnv) *api.Server {
 	s := &env.settings
 	tokens, _ := config.ParseTokens(s.AuthTokens) // validated at load
+	metrics := api.NewMetrics()
+	metrics.DirSize("dashboard_lake_bytes", "Size of the Parquet lake on disk.", func() int64 { return dirSize(s.LakeDir()) })
+	metrics.DirSize("dashboard_warehouse_bytes", "Size of the DuckDB warehouse on disk.", func() int64 { return dirSize(s.WarehouseDir()) })
+	env.metrics = metrics
 	return api.New(wh, api.Config{
 		MaxRangeDays: s.MaxRangeDays, MaxPageSize: s.MaxPageSize, MaxSample: s.MaxSample,
 		RequestTimeout: s.RequestTimeout, MaxHeavy: s.MaxHeavy, Tokens: tokens, NoAuth: s.NoAuth,
+		Metrics: metrics, MetricsElsewhere: s.MetricsAddr != "",
 	}, env.log)
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }
 
 // startReports starts the report workers (unfinished reports of a previous process
@@ -135,8 +155,14 @@ func serveHTTP(ctx context.Context, env *cmdEnv, h http.Handler, ready func(addr
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if s.MetricsAddr != "" && env.metrics != nil {
+		msrv := &http.Server{Addr: s.MetricsAddr, Handler: env.metrics.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() { errc <- msrv.ListenAndServe() }()
+		defer msrv.Close()
+		env.log.Info("metrics listening", "addr", s.MetricsAddr)
+	}
 	select {
 	case err := <-errc:
 		return err

@@ -1,0 +1,90 @@
+package api
+
+import (
+	"crypto/sha256"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+func (s *Server) adminRoutes() []route {
+	return []route{
+		{"GET", "/admin/jobs", "adminJobs", "Job run records, newest first (?job=&limit=); any valid token", s.adminJobs, true, false},
+	}
+}
+
+// operatorGate needs a valid token (any organization) unless auth is off.
+func (s *Server) operatorGate(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.cfg.NoAuth {
+			tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || s.tokens[sha256.Sum256([]byte(strings.TrimSpace(tok)))] == nil {
+				writeError(w, r, http.StatusUnauthorized, "Authorization: a valid bearer token is required")
+				return
+			}
+		}
+		next(w, r)
+	}
+}
+
+func (s *Server) adminJobs(w http.ResponseWriter, r *http.Request) {
+	s.operatorGate(func(w http.ResponseWriter, r *http.Request) {
+		limit := 50
+		if v := r.URL.Query().Get("limit"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1000 {
+				writeError(w, r, http.StatusBadRequest, "limit: must be an integer from 1 to 1000, got "+strconv.Quote(v))
+				return
+			}
+			limit = n
+		}
+		runs, err := s.wh.Runs(r.Context(), r.URL.Query().Get("job"), limit)
+		if err != nil {
+			s.log.Error("list runs", "err", err)
+			writeError(w, r, http.StatusInternalServerError, "internal error")
+			return
+		}
+		var j jw
+		j.raw(`{"runs":[`)
+		for i, run := range runs {
+			if i > 0 {
+				j.byte(',')
+			}
+			j.raw(`{"id":`)
+			j.int(run.ID)
+			j.raw(`,"job":`)
+			j.str(run.Job)
+			j.raw(`,"trigger":`)
+			j.str(run.Trigger)
+			j.raw(`,"started":`)
+			j.time(run.Started.UnixMicro())
+			j.raw(`,"finished":`)
+			if run.Finished != nil {
+				j.time(run.Finished.UnixMicro())
+			} else {
+				j.null()
+			}
+			j.raw(`,"status":`)
+			j.str(run.Status)
+			j.raw(`,"rowsIn":`)
+			j.int(run.RowsIn)
+			j.raw(`,"loaded":`)
+			j.int(run.Loaded)
+			j.raw(`,"duplicates":`)
+			j.int(run.Duplicates)
+			j.raw(`,"quarantined":`)
+			j.int(run.Quarantined)
+			j.raw(`,"detail":`)
+			j.str(run.Detail)
+			j.raw(`,"error":`)
+			if run.Error != "" {
+				j.str(run.Error)
+			} else {
+				j.null()
+			}
+			j.byte('}')
+		}
+		j.raw(`]}`)
+		writeJSON(w, http.StatusOK, j.b)
+	})(w, r)
+}
