@@ -49,6 +49,10 @@ func extraQueryParams(route string) []any {
 
 // page reads page and size (defaults 1 and 5).
 func (s *Server) parsePage(q url.Values) (page, size int, err error) {
+	return parsePageCap(q, s.cfg.MaxPageSize)
+}
+
+func parsePageCap(q url.Values, maxSize int) (page, size int, err error) {
 	page, size = 1, 5
 	if v := q.Get("page"); v != "" {
 		if page, err = strconv.Atoi(v); err != nil || page < 1 {
@@ -56,8 +60,8 @@ func (s *Server) parsePage(q url.Values) (page, size int, err error) {
 		}
 	}
 	if v := q.Get("size"); v != "" {
-		if size, err = strconv.Atoi(v); err != nil || size < 1 || size > s.cfg.MaxPageSize {
-			return 0, 0, badParam("size", fmt.Sprintf("must be an integer from 1 to %d, got %q", s.cfg.MaxPageSize, v))
+		if size, err = strconv.Atoi(v); err != nil || size < 1 || size > maxSize {
+			return 0, 0, badParam("size", fmt.Sprintf("must be an integer from 1 to %d, got %q", maxSize, v))
 		}
 	}
 	return page, size, nil
@@ -89,7 +93,11 @@ func (s *Server) parseList(r *http.Request, searchBy, sorts []string, defSort st
 		return f, 0, 0, err
 	}
 	f.Desc = ord == "DESC"
-	page, size, err := s.parsePage(q)
+	maxSize := s.cfg.MaxPageSize
+	if wantsArrow(r) {
+		maxSize = arrowPageCap
+	}
+	page, size, err := parsePageCap(q, maxSize)
 	if err != nil {
 		return f, 0, 0, err
 	}
@@ -248,6 +256,10 @@ func (s *Server) conversationsList(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
+	if wantsArrow(r) {
+		s.listArrow(w, r, warehouse.KindConversations, f)
+		return
+	}
 	var total int64
 	var rows []warehouse.ConversationRow
 	if !s.heavyQuery(w, r, func(ctx context.Context) (err error) {
@@ -303,6 +315,10 @@ func (s *Server) messagesList(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		writeError(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	if wantsArrow(r) {
+		s.listArrow(w, r, warehouse.KindMessages, f)
 		return
 	}
 	var total int64

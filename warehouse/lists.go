@@ -405,3 +405,20 @@ func buttonList(v any) []Button {
 	}
 	return out
 }
+
+// ListArrow streams one page of a list (KindConversations or KindMessages) as Arrow
+// record batches to fn.
+func (w *Warehouse) ListArrow(ctx context.Context, kind string, f ListFilter, fn func(rdr RecordReader) error) error {
+	q, args := ListPageSQL(kind, f)
+	conn, err := w.db.Arrow(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	rdr, err := conn.Query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rdr.Release()
+	return fn(rdr)
+}

@@ -255,6 +255,13 @@ func reportQuery(k TenantKey, s ReportSpec) ([]ReportColumn, string, []any) {
 // sample without replacement shown newest first. The LIMIT is the last parameter.
 func sample(s ReportSpec, timeCol, tie string) (inner, outer string) {
 	switch s.Sampling {
+	case "PAGE":
+		sorts := conversationSorts
+		if tie == "message_id" {
+			sorts = messageSorts
+		}
+		return " ORDER BY " + order(sorts[s.Filter.Sort], s.Filter.Desc, tie) + fmt.Sprintf(" LIMIT ? OFFSET %d", s.Filter.Offset),
+			" ORDER BY " + order("f."+sorts[s.Filter.Sort], s.Filter.Desc, "f."+tie)
 	case "OLDEST":
 		return " ORDER BY " + timeCol + " ASC, " + tie + " ASC LIMIT ?", " ORDER BY f." + timeCol + " ASC, f." + tie + " ASC"
 	case "RANDOM":
@@ -343,4 +350,11 @@ func (w *Warehouse) ReportRows(ctx context.Context, r *Report, fn func(cols []Re
 func ReportColumns(kind string) []ReportColumn {
 	cols, _, _ := reportQuery(TenantKey{}, ReportSpec{Kind: kind})
 	return cols
+}
+
+// ListPageSQL is a list's page as typed report columns (the Arrow answer of the list
+// endpoints): the same filter and order as the JSON list.
+func ListPageSQL(kind string, f ListFilter) (string, []any) {
+	_, q, args := reportQuery(f.Tenant, ReportSpec{Kind: kind, Filter: f, Sampling: "PAGE", SampleSize: f.Max})
+	return q, args
 }
