@@ -101,32 +101,36 @@ func (r *Runner) Do(job Job, trigger string) (err error) {
 	return err
 }
 
-// Scheduler runs jobs on their cron schedules.
+// Scheduler runs jobs on their cron schedules (UTC). Start drives them with
+// robfig/cron's own timer; Tick drives the very same wrapped jobs from an injected
+// clock (tests).
 type Scheduler struct {
-	runner *Runner
-	cron   *cron.Cron
-	jobs   map[string]Job
-	log    *slog.Logger
+	runner  *Runner
+	cron    *cron.Cron
+	entries []*entry
+	log     *slog.Logger
+	mu      sync.Mutex
+}
+
+type entry struct {
+	job      Job
+	schedule cron.Schedule
+	wrapped  cron.Job // SkipIfStillRunning around the recorded run
+	next     time.Time
 }
 
 // cronLogger adapts slog to cron's logger.
 type cronLogger struct{ log *slog.Logger }
 
-func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug("cron: "+msg, kv...) }
+func (l cronLogger) Info(msg string, kv ...any) { l.log.Info("cron: "+msg, kv...) }
 func (l cronLogger) Error(err error, msg string, kv ...any) {
 	l.log.Error("cron: "+msg, append(kv, "err", err)...)
 }
 
-// Chain is the wrapping every scheduled job gets: a run still going when its next tick
-// comes makes that tick skip (never two runs of one job at once).
-func Chain(log *slog.Logger) cron.Chain {
-	return cron.NewChain(cron.SkipIfStillRunning(cronLogger{log}))
-}
-
-// NewScheduler schedules jobs (UTC). Jobs with an empty Spec are on-demand only.
+// NewScheduler schedules jobs. Jobs with an empty Spec run only on demand.
 func NewScheduler(runner *Runner, jobs []Job) (*Scheduler, error) {
-	s := &Scheduler{runner: runner, jobs: map[string]Job{}, log: runner.log,
-		cron: cron.New(cron.WithLocation(time.UTC), cron.WithLogger(cronLogger{runner.log}), cron.WithChain(cron.SkipIfStillRunning(cronLogger{runner.log})))}
+	s := &Scheduler{runner: runner, log: runner.log,
+		cron: cron.New(cron.WithLocation(time.UTC), cron.WithLogger(cronLogger{runner.log}))}
 	for _, j := range jobs {
 		if err := s.Add(j); err != nil {
 			return nil, err
@@ -137,18 +141,46 @@ func NewScheduler(runner *Runner, jobs []Job) (*Scheduler, error) {
 
 // Add schedules one more job.
 func (s *Scheduler) Add(j Job) error {
-	s.jobs[j.Name] = j
 	if j.Spec == "" {
 		return nil
 	}
-	if _, err := s.cron.AddFunc(j.Spec, func() { _ = s.runner.Do(j, "schedule") }); err != nil {
+	sched, err := cron.ParseStandard(j.Spec)
+	if err != nil {
 		return fmt.Errorf("schedule %s %q: %w", j.Name, j.Spec, err)
 	}
+	// A run still going when the next tick comes makes that tick skip: a job never
+	// overlaps itself.
+	wrapped := cron.NewChain(cron.SkipIfStillRunning(cronLogger{s.log})).Then(cron.FuncJob(func() { _ = s.runner.Do(j, "schedule") }))
+	s.mu.Lock()
+	s.entries = append(s.entries, &entry{job: j, schedule: sched, wrapped: wrapped})
+	s.mu.Unlock()
+	s.cron.Schedule(sched, wrapped)
 	return nil
 }
 
-// Start starts the schedules.
+// Start starts the schedules on the real clock.
 func (s *Scheduler) Start() { s.cron.Start() }
+
+// Tick runs, each in its own goroutine as cron does, every job due in (the previous
+// tick, now]. The first Tick only sets the clock.
+func (s *Scheduler) Tick(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.entries {
+		if e.next.IsZero() {
+			e.next = e.schedule.Next(now)
+			continue
+		}
+		due := false
+		for !e.next.After(now) {
+			due = true
+			e.next = e.schedule.Next(e.next)
+		}
+		if due {
+			go e.wrapped.Run()
+		}
+	}
+}
 
 // Stop stops scheduling, asks running jobs to stop (their context is cancelled) and
 // waits for them, at most until ctx ends.

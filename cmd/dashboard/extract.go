@@ -26,8 +26,12 @@ func init() {
 }
 
 func runExtract(ctx context.Context, env *cmdEnv) (*etl.Run, error) {
+	return etl.Extract(ctx, extractOptions(env))
+}
+
+func extractOptions(env *cmdEnv) etl.Options {
 	s := &env.settings
-	return etl.Extract(ctx, etl.Options{
+	return etl.Options{
 		LandingDir:    s.LandingDir(),
 		LakeDir:       s.LakeDir(),
 		QuarantineDir: s.QuarantineDir(),
@@ -39,5 +43,5 @@ func runExtract(ctx context.Context, env *cmdEnv) (*etl.Run, error) {
 			env.log.Info("extract progress", "files_done", p.FilesDone, "files", p.Files, "lines", p.Lines,
 				"lines_per_s", int64(float64(p.Lines)/p.Took.Seconds()))
 		},
-	})
+	}
 }

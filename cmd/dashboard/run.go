@@ -12,7 +12,6 @@ import (
 	"github.com/dashboard-analytics/dashboard/etl"
 	"github.com/dashboard-analytics/dashboard/etl/generate"
 	"github.com/dashboard-analytics/dashboard/jobs"
-	"github.com/dashboard-analytics/dashboard/warehouse"
 )
 
 func init() {
@@ -44,18 +43,9 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 		env.log.Warn("runs left RUNNING by a stopped process marked FAILED", "runs", n)
 	}
 	runner := jobs.NewRunner(wh, env.log, nil)
-	incremental := jobs.Job{Name: "incremental", Spec: s.ScheduleIncremental, Run: func(ctx context.Context) (jobs.Outcome, error) {
-		return extractAndRollup(ctx, env, wh, warehouse.RollupOptions{})
-	}}
-	nightly := jobs.Job{Name: "nightly", Spec: s.ScheduleNightly, Run: func(ctx context.Context) (jobs.Outcome, error) {
-		c, err := etl.Compact(ctx, s.LakeDir(), s.MemoryLimit, env.log)
-		if err != nil {
-			return jobs.Outcome{}, err
-		}
-		out, err := extractAndRollup(ctx, env, wh, warehouse.RollupOptions{Full: true})
-		out.Detail = fmt.Sprintf("compacted %d partitions (%d files); %s", c.Partitions, c.FilesIn, out.Detail)
-		return out, err
-	}}
+	eo := extractOptions(env)
+	incremental := jobs.Incremental(s.ScheduleIncremental, eo, wh)
+	nightly := jobs.Nightly(s.ScheduleNightly, eo, s.MemoryLimit, wh, env.log)
 	if demo {
 		env.log.Info("empty data dir: writing a demo data set", "messages", s.DemoMessages)
 		st, err := generate.Generate(ctx, generate.Options{Seed: 1, Messages: s.DemoMessages, Days: 90, BadLinesRate: 0.001, Gzip: true}, s.LandingDir())
@@ -117,21 +107,6 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 	return serveHTTP(ctx, env, srv.Handler(), func(addr string) {
 		printWelcome(env, addr, demoToken)
 	})
-}
-
-func extractAndRollup(ctx context.Context, env *cmdEnv, wh *warehouse.Warehouse, o warehouse.RollupOptions) (jobs.Outcome, error) {
-	run, err := runExtract(ctx, env)
-	var out jobs.Outcome
-	if run != nil {
-		out = jobs.Outcome{RowsIn: run.Lines, Loaded: run.Loaded.Messages + run.Loaded.Conversations + run.Loaded.Channels,
-			Duplicates: run.Duplicates, Quarantined: run.Quarantined, Detail: run.Summary()}
-	}
-	if err != nil {
-		return out, err
-	}
-	res, err := wh.Rollup(ctx, o)
-	out.Detail += "; " + res.String()
-	return out, err
 }
 
 func newToken() string {

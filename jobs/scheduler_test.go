@@ -1,0 +1,193 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dashboard-analytics/dashboard/etl"
+	"github.com/dashboard-analytics/dashboard/warehouse"
+)
+
+func openWarehouse(t *testing.T, dir string) *warehouse.Warehouse {
+	t.Helper()
+	wh, err := warehouse.Open(context.Background(), warehouse.Options{Dir: filepath.Join(dir, "warehouse"), LakeDir: filepath.Join(dir, "lake"), MemoryLimit: "1GB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wh.Close() })
+	if err := wh.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return wh
+}
+
+// waitRuns polls the run records until n runs of job are finished.
+func waitRuns(t *testing.T, wh *warehouse.Warehouse, job string, n int) []warehouse.JobRun {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		runs, err := wh.Runs(context.Background(), job, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := 0
+		for _, r := range runs {
+			if r.Status != "RUNNING" {
+				done++
+			}
+		}
+		if done >= n {
+			return runs
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %d runs of %s", n, job)
+	return nil
+}
+
+const tenantLine = `"orgUuid":"11111111-1111-4111-8111-111111111111","envUuid":"22222222-2222-4222-8222-222222222222","botUuid":"33333333-3333-4333-8333-333333333333"`
+
+func landMessages(t *testing.T, dir, name string, ids ...string) {
+	t.Helper()
+	var b []byte
+	for _, id := range ids {
+		b = append(b, fmt.Sprintf(`{"kind":"message",%s,"messageId":%q,"sessionCode":"s1","channelUuid":"44444444-4444-4444-8444-444444444444","userId":"u1","direction":"USER","createdAt":"2026-01-05T10:00:00Z","content":"oi","type":"TEXT","minimumConfidenceAchieved":true}`+"\n", tenantLine, id)...)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "landing"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "landing", name), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func userMessages(t *testing.T, wh *warehouse.Warehouse) int64 {
+	t.Helper()
+	snap := wh.Snapshot()
+	k := warehouse.TenantKey{Org: "11111111-1111-4111-8111-111111111111", Env: "22222222-2222-4222-8222-222222222222", Bot: "33333333-3333-4333-8333-333333333333"}
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC).Unix() / 3600
+	var all [24]bool
+	for i := range all {
+		all[i] = true
+	}
+	return snap.Total(warehouse.Query{Tenant: k, Start: start, End: start + 24, Mask: all}, warehouse.UserMessages)
+}
+
+// TestFilesLandingBetweenTicks drives the real incremental job with an injected clock.
+func TestFilesLandingBetweenTicks(t *testing.T) {
+	dir := t.TempDir()
+	wh := openWarehouse(t, dir)
+	runner := NewRunner(wh, nil, nil)
+	eo := etl.Options{LandingDir: filepath.Join(dir, "landing"), LakeDir: filepath.Join(dir, "lake"), QuarantineDir: filepath.Join(dir, "quarantine"), MemoryLimit: "1GB"}
+	s, err := NewScheduler(runner, []Job{Incremental("*/5 * * * *", eo, wh)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Date(2026, 1, 6, 0, 1, 0, 0, time.UTC)
+	s.Tick(clock) // sets the clock; nothing due
+	landMessages(t, dir, "a.ndjson", "m1", "m2")
+	s.Tick(clock.Add(2 * time.Minute)) // 00:03: not due yet
+	time.Sleep(50 * time.Millisecond)
+	if runs, _ := wh.Runs(context.Background(), "incremental", 10); len(runs) != 0 {
+		t.Fatalf("a job ran before its schedule: %+v", runs)
+	}
+	s.Tick(clock.Add(4 * time.Minute)) // 00:05: due
+	waitRuns(t, wh, "incremental", 1)
+	if n := userMessages(t, wh); n != 2 {
+		t.Fatalf("after the first tick: %d USER messages, want 2", n)
+	}
+	landMessages(t, dir, "b.ndjson", "m3", "m2") // m2 is a duplicate
+	s.Tick(clock.Add(9 * time.Minute))           // 00:10
+	runs := waitRuns(t, wh, "incremental", 2)
+	if n := userMessages(t, wh); n != 3 {
+		t.Fatalf("after the second tick: %d USER messages, want 3", n)
+	}
+	if runs[0].Status != "DONE" || runs[0].Duplicates != 1 || runs[0].Loaded != 1 || runs[0].Trigger != "schedule" {
+		t.Fatalf("second run record: %+v", runs[0])
+	}
+}
+
+// TestSlowJobNotStartedTwice: a tick that comes while the job still runs is skipped.
+func TestSlowJobNotStartedTwice(t *testing.T) {
+	wh := openWarehouse(t, t.TempDir())
+	runner := NewRunner(wh, nil, nil)
+	release := make(chan struct{})
+	var started atomic.Int32
+	slow := Job{Name: "slow", Spec: "* * * * *", Run: func(ctx context.Context) (Outcome, error) {
+		started.Add(1)
+		<-release
+		return Outcome{}, nil
+	}}
+	s, err := NewScheduler(runner, []Job{slow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Date(2026, 1, 1, 0, 0, 30, 0, time.UTC)
+	s.Tick(clock)
+	s.Tick(clock.Add(time.Minute))
+	for started.Load() == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	s.Tick(clock.Add(2 * time.Minute))
+	s.Tick(clock.Add(3 * time.Minute))
+	time.Sleep(100 * time.Millisecond)
+	if n := started.Load(); n != 1 {
+		t.Fatalf("slow job started %d times while running, want 1", n)
+	}
+	close(release)
+	waitRuns(t, wh, "slow", 1)
+	s.Tick(clock.Add(4 * time.Minute))
+	waitRuns(t, wh, "slow", 2)
+	if n := started.Load(); n != 2 {
+		t.Fatalf("after it finished, the next tick started it %d times in all, want 2", n)
+	}
+}
+
+// TestPanickingJobRecordedFailed: a panic is a FAILED record, and the next tick runs again.
+func TestPanickingJobRecordedFailed(t *testing.T) {
+	wh := openWarehouse(t, t.TempDir())
+	runner := NewRunner(wh, nil, nil)
+	var calls atomic.Int32
+	flaky := Job{Name: "flaky", Spec: "*/5 * * * *", Run: func(ctx context.Context) (Outcome, error) {
+		if calls.Add(1) == 1 {
+			panic("boom")
+		}
+		return Outcome{RowsIn: 7}, nil
+	}}
+	s, err := NewScheduler(runner, []Job{flaky})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Date(2026, 1, 1, 0, 1, 0, 0, time.UTC)
+	s.Tick(clock)
+	s.Tick(clock.Add(5 * time.Minute))
+	waitRuns(t, wh, "flaky", 1)
+	s.Tick(clock.Add(10 * time.Minute))
+	runs := waitRuns(t, wh, "flaky", 2)
+	if runs[1].Status != "FAILED" || runs[1].Error != "panic: boom" {
+		t.Errorf("first run: %+v, want FAILED with the panic", runs[1])
+	}
+	if runs[0].Status != "DONE" || runs[0].RowsIn != 7 {
+		t.Errorf("second run: %+v, want DONE", runs[0])
+	}
+}
+
+// TestErrorRecorded: a job's error is its run's error.
+func TestErrorRecorded(t *testing.T) {
+	wh := openWarehouse(t, t.TempDir())
+	runner := NewRunner(wh, nil, nil)
+	err := runner.Do(Job{Name: "bad", Run: func(ctx context.Context) (Outcome, error) { return Outcome{}, errors.New("disk full") }}, "manual")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	runs := waitRuns(t, wh, "bad", 1)
+	if runs[0].Status != "FAILED" || runs[0].Error != "disk full" || runs[0].Trigger != "manual" || runs[0].Finished == nil {
+		t.Errorf("run: %+v", runs[0])
+	}
+}
