@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -155,28 +156,66 @@ func extract(ctx context.Context, o Options, lake *lakeDir, run *Run) error {
 	}
 	defer st.close()
 
+	// Files go in groups of bounded size: each group is parsed, staged, merged and
+	// published before the next, so memory stays flat in the input, and a killed run
+	// keeps the groups it finished.
+	for gi, group := range groupFiles(files, groupBytes) {
+		if err := extractGroup(ctx, o, lake, db, st, run, fmt.Sprintf("%s-%d", run.ID, gi), group, manifest); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// groupBytes bounds the uncompressed size of a group of files (gzip counted ×5).
+const groupBytes = 512 << 20
+
+func groupFiles(files []LandingFile, budget int64) [][]LandingFile {
+	var groups [][]LandingFile
+	var cur []LandingFile
+	var size int64
+	for _, f := range files {
+		est := f.Size
+		if strings.HasSuffix(f.Rel, ".gz") {
+			est *= 5
+		}
+		if len(cur) > 0 && size+est > budget {
+			groups = append(groups, cur)
+			cur, size = nil, 0
+		}
+		cur = append(cur, f)
+		size += est
+	}
+	if len(cur) > 0 {
+		groups = append(groups, cur)
+	}
+	return groups
+}
+
+func extractGroup(ctx context.Context, o Options, lake *lakeDir, db *duck.DB, st *stager, run *Run, groupID string,
+	files []LandingFile, manifest map[string]manifestEntry) error {
 	t0 := time.Now()
 	perFile, err := parseFiles(ctx, o, files, st, run)
 	if err != nil {
 		return err
 	}
-	o.Logger.Info("extract parsed", "lines", run.Lines, "took", time.Since(t0).Round(time.Millisecond), "staging", st.took.Round(time.Millisecond))
+	o.Logger.Info("extract parsed", "files", len(files), "lines", run.Lines, "took", time.Since(t0).Round(time.Millisecond))
 	t0 = time.Now()
-	if err := st.flush(ctx); err != nil {
-		return err
-	}
 	// Quarantine first: it is rewritten whole per landing file, so a rerun writes the same.
 	for i, f := range files {
 		if err := writeQuarantine(o.QuarantineDir, f.Rel, perFile[i].bad); err != nil {
 			return err
 		}
 	}
-	if err := merge(ctx, db, lake, run); err != nil {
+	if err := merge(ctx, db, lake, run, groupID); err != nil {
 		return err
 	}
 	o.Logger.Info("extract merged", "took", time.Since(t0).Round(time.Millisecond))
-	if err := os.RemoveAll(lake.path(stagingDir, run.ID)); err != nil {
+	if err := os.RemoveAll(lake.path(stagingDir, groupID)); err != nil {
 		return fmt.Errorf("clean staging: %w", err)
+	}
+	if err := st.truncate(ctx); err != nil {
+		return err
 	}
 	for i, f := range files {
 		manifest[f.Rel] = manifestEntry{Size: f.Size, ModTime: f.ModTime, Lines: perFile[i].lines,
@@ -429,7 +468,6 @@ type stager struct {
 	mu   sync.Mutex
 	conn *duck.ArrowConn
 	rows map[string]int64
-	took time.Duration
 }
 
 const (
@@ -474,8 +512,6 @@ func (s *stager) add(ctx context.Context, table string, rec arrow.RecordBatch) e
 	defer rec.Release()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t0 := time.Now()
-	defer func() { s.took += time.Since(t0) }()
 	if err := s.conn.InsertRecords(ctx, table, rec.Schema(), []arrow.RecordBatch{rec}); err != nil {
 		return err
 	}
@@ -483,6 +519,14 @@ func (s *stager) add(ctx context.Context, table string, rec arrow.RecordBatch) e
 	return nil
 }
 
-func (s *stager) flush(ctx context.Context) error { return nil }
+// truncate empties the staging tables for the next group.
+func (s *stager) truncate(ctx context.Context) error {
+	for _, t := range []string{tableMessages, tableConversations, tableChannels} {
+		if err := s.conn.Exec(ctx, "DELETE FROM "+t); err != nil {
+			return fmt.Errorf("truncate %s: %w", t, err)
+		}
+	}
+	return nil
+}
 
 func (s *stager) close() { s.conn.Close() }

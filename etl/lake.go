@@ -207,25 +207,27 @@ var (
 	}
 )
 
-func merge(ctx context.Context, db *duck.DB, lake *lakeDir, run *Run) error {
+func merge(ctx context.Context, db *duck.DB, lake *lakeDir, run *Run, groupID string) error {
 	for _, k := range []keyed{messagesMerge, conversationsMerge} {
-		st, err := mergePartitioned(ctx, db, lake, run.ID, k)
+		st, err := mergePartitioned(ctx, db, lake, groupID, k)
 		if err != nil {
 			return fmt.Errorf("merge %s: %w", k.name, err)
 		}
 		run.Partitions += st.partitions
 		run.Replaced += st.replaced
 		if k.name == MessagesDir {
-			run.Loaded.Messages, run.Duplicates = st.added, st.lost
+			run.Loaded.Messages += st.added
+			run.Duplicates += st.lost
 		} else {
-			run.Loaded.Conversations, run.Superseded = st.added, st.lost
+			run.Loaded.Conversations += st.added
+			run.Superseded += st.lost
 		}
 	}
-	added, lost, err := mergeChannels(ctx, db, lake, run.ID)
+	added, lost, err := mergeChannels(ctx, db, lake, groupID)
 	if err != nil {
 		return fmt.Errorf("merge channels: %w", err)
 	}
-	run.Loaded.Channels = added
+	run.Loaded.Channels += added
 	run.Superseded += lost
 	return nil
 }

@@ -109,12 +109,14 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 		if _, err := tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE touched_days (dataset VARCHAR, day DATE)"); err != nil {
 			return err
 		}
-		files := map[string][]string{}
+		touchedDays := map[string][]string{}
+		allParts := map[string]map[string]partition{}
 		for _, ds := range []string{"messages", "conversations"} {
 			parts, err := lakePartitions(filepath.Join(w.opts.LakeDir, ds))
 			if err != nil {
 				return fmt.Errorf("list %s partitions: %w", ds, err)
 			}
+			allParts[ds] = parts
 			touched := map[string]bool{}
 			for day, p := range parts {
 				forced := o.Full || (!o.From.IsZero() && day >= o.From.Format("2006-01-02") && day <= o.To.Format("2006-01-02"))
@@ -127,47 +129,77 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 					touched[day] = true // the partition is gone
 				}
 			}
-			days := make([]string, 0, len(touched))
-			for d := range touched {
-				days = append(days, d)
-			}
-			sort.Strings(days)
-			for _, d := range days {
-				if _, err := tx.ExecContext(ctx, "INSERT INTO touched_days VALUES (?, CAST(? AS DATE))", ds, d); err != nil {
-					return err
-				}
-				files[ds] = append(files[ds], parts[d].files...)
-			}
 			if o.Full {
 				// Rows of days the lake no longer has.
-				if _, err := tx.ExecContext(ctx, "INSERT INTO touched_days SELECT DISTINCT ?, day FROM "+ds+
-					" WHERE day NOT IN (SELECT day FROM touched_days WHERE dataset = ?)", ds, ds); err != nil {
+				gone, err := scanStrings(ctx, tx, "SELECT DISTINCT strftime(day, '%Y-%m-%d') FROM "+ds)
+				if err != nil {
+					return err
+				}
+				for _, d := range gone {
+					touched[d] = true
+				}
+			}
+			for d := range touched {
+				touchedDays[ds] = append(touchedDays[ds], d)
+			}
+			sort.Strings(touchedDays[ds])
+		}
+		res.MessageDays, res.ConversationDays = len(touchedDays["messages"]), len(touchedDays["conversations"])
+		// Days go in chunks: every statement's memory is bounded by a chunk, whatever
+		// the size of the backfill, and row groups stay sorted by tenant and time.
+		union := map[string]bool{}
+		for _, days := range touchedDays {
+			for _, d := range days {
+				union[d] = true
+			}
+		}
+		var all []string
+		for d := range union {
+			all = append(all, d)
+		}
+		sort.Strings(all)
+		for len(all) > 0 {
+			n := min(len(all), rollupChunkDays)
+			chunk := map[string]bool{}
+			for _, d := range all[:n] {
+				chunk[d] = true
+			}
+			all = all[n:]
+			if _, err := tx.ExecContext(ctx, "DELETE FROM touched_days"); err != nil {
+				return err
+			}
+			files := map[string][]string{}
+			for ds, days := range touchedDays {
+				for _, d := range days {
+					if !chunk[d] {
+						continue
+					}
+					if _, err := tx.ExecContext(ctx, "INSERT INTO touched_days VALUES (?, CAST(? AS DATE))", ds, d); err != nil {
+						return err
+					}
+					files[ds] = append(files[ds], allParts[ds][d].files...)
+				}
+			}
+			for _, name := range []string{"rollup_messages.sql", "rollup_conversations.sql", "rollup_facts.sql"} {
+				if err := w.runScript(ctx, tx, name, files); err != nil {
 					return err
 				}
 			}
-			if ds == "messages" {
-				res.MessageDays = len(days)
-			} else {
-				res.ConversationDays = len(days)
-			}
+		}
+		for ds, days := range touchedDays {
 			for _, d := range days {
 				if _, err := tx.ExecContext(ctx, "DELETE FROM rolled_partitions WHERE dataset = ? AND day = CAST(? AS DATE)", ds, d); err != nil {
 					return err
 				}
-				if p, ok := parts[d]; ok {
+				if p, ok := allParts[ds][d]; ok {
 					if _, err := tx.ExecContext(ctx, "INSERT INTO rolled_partitions VALUES (?, CAST(? AS DATE), ?, ?)", ds, d, p.fingerprint, w.opts.Now().UTC()); err != nil {
 						return err
 					}
 				}
 			}
 		}
-		for _, name := range []string{"rollup_messages.sql", "rollup_conversations.sql", "rollup_facts.sql"} {
-			if err := runScript(ctx, tx, name, files); err != nil {
-				return err
-			}
-		}
 		chanFiles, _ := filepath.Glob(filepath.Join(w.opts.LakeDir, "channels", "*.parquet"))
-		if err := runScript(ctx, tx, "rollup_channels.sql", map[string][]string{"channels": chanFiles}); err != nil {
+		if err := w.runScript(ctx, tx, "rollup_channels.sql", map[string][]string{"channels": chanFiles}); err != nil {
 			return err
 		}
 		// The catalog may change without any partition: always a new generation.
@@ -186,10 +218,30 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 	return res, nil
 }
 
+// rollupChunkDays is how many days one pass of the rollup scripts handles.
+const rollupChunkDays = 14
+
+func scanStrings(ctx context.Context, tx *sql.Tx, q string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // runScript runs an embedded SQL script statement by statement. {{name}} becomes the
 // file list of that dataset; a statement marked "-- needs: name" is skipped when the
 // dataset has no files; {{fold:expr}} becomes the folding expression of expr.
-func runScript(ctx context.Context, tx *sql.Tx, name string, files map[string][]string) error {
+func (w *Warehouse) runScript(ctx context.Context, tx *sql.Tx, name string, files map[string][]string) error {
 	body, err := sqlFiles.ReadFile("sql/" + name)
 	if err != nil {
 		return err
@@ -211,8 +263,12 @@ func runScript(ctx context.Context, tx *sql.Tx, name string, files map[string][]
 			continue
 		}
 		stmt = expandFold(stmt)
+		t0 := time.Now()
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("%s: %w\nin: %s", name, err, firstLine(stmt))
+		}
+		if took := time.Since(t0); took > 200*time.Millisecond {
+			w.log.Debug("rollup statement", "script", name, "took", took.Round(time.Millisecond), "sql", firstLine(stmt))
 		}
 	}
 	return nil
