@@ -1,10 +1,8 @@
 package api
 
 import (
-	"crypto/sha256"
 	"net/http"
 	"strconv"
-	"strings"
 )
 
 func (s *Server) adminRoutes() []route {
@@ -17,8 +15,7 @@ func (s *Server) adminRoutes() []route {
 func (s *Server) operatorGate(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !s.cfg.NoAuth {
-			tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || s.tokens[sha256.Sum256([]byte(strings.TrimSpace(tok)))] == nil {
+			if s.tokenOrgs(r) == nil {
 				writeError(w, r, http.StatusUnauthorized, "Authorization: a valid bearer token is required")
 				return
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"math/big"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -101,8 +103,17 @@ func (s *Server) parseList(r *http.Request, searchBy, sorts []string, defSort st
 	if err != nil {
 		return f, 0, 0, err
 	}
-	f.Offset, f.Max = (page-1)*size, size
+	f.Offset, f.Max = pageOffset(page, size), size
 	return f, page, size, nil
+}
+
+// pageOffset is (page-1)×size, or math.MaxInt when that does not fit: such a page lies
+// past the end of any list, an empty page rather than a negative OFFSET (and a 500).
+func pageOffset(page, size int) int {
+	if page-1 > math.MaxInt/size {
+		return math.MaxInt
+	}
+	return (page - 1) * size
 }
 
 // parseNLPFilters reads nlpResponseFilters: FOUND, NONE, ALL; both or ALL mean all.
@@ -174,7 +185,11 @@ func (j *jw) pageOf(page, size int, total int64, n int, content func()) {
 	j.raw(`,"pageSize":`)
 	j.int(int64(size))
 	j.raw(`,"sort":{"sorted":true,"unsorted":false,"empty":false},"offset":`)
-	j.int(int64(page-1) * int64(size))
+	if page-1 > math.MaxInt64/size {
+		j.raw(new(big.Int).Mul(big.NewInt(int64(page-1)), big.NewInt(int64(size))).String())
+	} else {
+		j.int(int64(page-1) * int64(size))
+	}
 	j.raw(`,"paged":true,"unpaged":false},"totalElements":`)
 	j.int(total)
 	j.raw(`,"totalPages":`)

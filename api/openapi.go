@@ -26,6 +26,10 @@ func (s *Server) openapiDoc() map[string]any {
 					"schema": map[string]any{"type": "string", "format": "uuid"}})
 			}
 		}
+		if strings.Contains(rt.path, "{reportId}") {
+			params = append(params, map[string]any{"name": "reportId", "in": "path", "required": true,
+				"schema": map[string]any{"type": "string"}})
+		}
 		for _, q := range queryParams(rt.name) {
 			params = append(params, q)
 		}
@@ -45,6 +49,11 @@ func (s *Server) openapiDoc() map[string]any {
 			paths[rt.path] = item
 		}
 		item[strings.ToLower(rt.method)] = op
+	}
+	if s.cfg.Metrics != nil && !s.cfg.MetricsElsewhere {
+		paths["/metrics"] = map[string]any{"get": map[string]any{"operationId": "metrics", "summary": "Prometheus metrics (text exposition format)",
+			"security":  []any{map[string]any{"bearer": []any{}}},
+			"responses": map[string]any{"200": map[string]any{"description": "OK", "content": map[string]any{"text/plain": map[string]any{}}}}}}
 	}
 	return map[string]any{
 		"openapi": "3.1.0",

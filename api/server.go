@@ -128,6 +128,7 @@ func (s *Server) routes() *mux.Router {
 		r.Handle(rt.path, h).Methods(rt.method).Name(rt.name)
 	}
 	if s.cfg.Metrics != nil && !s.cfg.MetricsElsewhere {
+		// Open, like /healthz: scrapers carry no customer token (SECURITY.md).
 		r.Handle("/metrics", s.cfg.Metrics.Handler()).Methods("GET").Name("metrics")
 	}
 	return r
@@ -152,18 +153,11 @@ func (s *Server) tenantGate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var orgs map[string]bool
 		if !s.cfg.NoAuth {
-			h := r.Header.Get("Authorization")
-			tok, ok := strings.CutPrefix(h, "Bearer ")
-			if !ok {
-				tok, ok = strings.CutPrefix(h, "bearer ")
-			}
-			tok = strings.TrimSpace(tok)
-			if !ok || tok == "" {
+			if bearer(r) == "" {
 				writeError(w, r, http.StatusUnauthorized, "Authorization: a bearer token is required")
 				return
 			}
-			orgs = s.tokens[sha256.Sum256([]byte(tok))]
-			if orgs == nil {
+			if orgs = s.tokenOrgs(r); orgs == nil {
 				writeError(w, r, http.StatusUnauthorized, "Authorization: unknown token")
 				return
 			}
@@ -187,6 +181,29 @@ func (s *Server) tenantGate(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tenantKey, k)))
 	})
+}
+
+// bearer is the request's bearer token ("" when none).
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		tok, ok = strings.CutPrefix(h, "bearer ")
+	}
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
+
+// tokenOrgs are the organizations the request's token opens (nil: no or unknown token).
+// Tokens are looked up by their SHA-256 digest, never compared byte by byte.
+func (s *Server) tokenOrgs(r *http.Request) map[string]bool {
+	tok := bearer(r)
+	if tok == "" {
+		return nil
+	}
+	return s.tokens[sha256.Sum256([]byte(tok))]
 }
 
 func tenantOf(r *http.Request) warehouse.TenantKey {

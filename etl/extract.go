@@ -194,6 +194,11 @@ func groupFiles(files []LandingFile, budget int64) [][]LandingFile {
 
 func extractGroup(ctx context.Context, o Options, lake *lakeDir, db *duck.DB, st *stager, run *Run, groupID string,
 	files []LandingFile, manifest map[string]manifestEntry) error {
+	for _, f := range files {
+		if _, err := db.SQL.ExecContext(ctx, "INSERT INTO run_files VALUES (?)", f.Rel); err != nil {
+			return err
+		}
+	}
 	t0 := time.Now()
 	perFile, err := parseFiles(ctx, o, files, st, run)
 	if err != nil {
@@ -225,8 +230,10 @@ func extractGroup(ctx context.Context, o Options, lake *lakeDir, db *duck.DB, st
 }
 
 type fileResult struct {
-	lines int64
-	bad   []QuarantineEntry
+	lines     int64
+	bad       []QuarantineEntry
+	readErr   string // the file could not be read to its end
+	readLines int64  // lines read before the error
 }
 
 // parseFiles reads, validates and stages every line of files. Readers decompress and
@@ -274,7 +281,7 @@ func parseFiles(ctx context.Context, o Options, files []LandingFile, st *stager,
 				if i >= len(files) || ctx.Err() != nil {
 					return
 				}
-				_, err := readLines(files[i], i, getBuf, func(c chunk) error {
+				n, err := readLines(files[i], i, getBuf, func(c chunk) error {
 					select {
 					case chunks <- c:
 						return nil
@@ -283,8 +290,15 @@ func parseFiles(ctx context.Context, o Options, files []LandingFile, st *stager,
 					}
 				})
 				if err != nil {
-					cancel(err)
-					return
+					if ctx.Err() != nil {
+						return
+					}
+					// A corrupt or truncated file: its readable lines load, the rest is
+					// recorded in the quarantine and the other files go on.
+					resMu.Lock()
+					results[i].readErr = fmt.Sprintf("file: unreadable after line %d: %v", n, err)
+					results[i].readLines = n
+					resMu.Unlock()
 				}
 				filesDone.Add(1)
 			}
@@ -330,6 +344,9 @@ func parseFiles(ctx context.Context, o Options, files []LandingFile, st *stager,
 		return nil, err
 	}
 	for i := range results {
+		if results[i].readErr != "" {
+			results[i].bad = append(results[i].bad, QuarantineEntry{File: files[i].Rel, Line: results[i].readLines + 1, Reason: results[i].readErr})
+		}
 		sort.Slice(results[i].bad, func(a, b int) bool { return results[i].bad[a].Line < results[i].bad[b].Line })
 		run.Lines += results[i].lines
 		run.Quarantined += int64(len(results[i].bad))
@@ -486,6 +503,7 @@ var stagingDDL = []string{
 	`CREATE TABLE stg_conversations (org_uuid VARCHAR, env_uuid VARCHAR, bot_uuid VARCHAR, session_code VARCHAR,
 		business_key VARCHAR, channel_uuid VARCHAR, user_id VARCHAR, started_at TIMESTAMPTZ, ended_at TIMESTAMPTZ,
 		updated_at TIMESTAMPTZ, satisfaction INTEGER, flows VARCHAR[], tags VARCHAR[], source_file VARCHAR, source_line BIGINT)`,
+	`CREATE TABLE run_files (path VARCHAR)`,
 	`CREATE TABLE stg_channels (org_uuid VARCHAR, env_uuid VARCHAR, bot_uuid VARCHAR, channel_uuid VARCHAR,
 		name VARCHAR, description VARCHAR, channel_type_id INTEGER, channel_type_name VARCHAR, channel_type_image VARCHAR,
 		classification_id INTEGER, classification_name VARCHAR, source_file VARCHAR, source_line BIGINT)`,

@@ -214,26 +214,30 @@ func merge(ctx context.Context, db *duck.DB, lake *lakeDir, run *Run, groupID st
 			return fmt.Errorf("merge %s: %w", k.name, err)
 		}
 		run.Partitions += st.partitions
-		run.Replaced += st.replaced
+		// Rows an earlier group of this run loaded and this group displaced are this
+		// run's duplicates or superseded records, not lake rows.
+		run.Replaced += st.replaced - st.replacedOwn
 		if k.name == MessagesDir {
-			run.Loaded.Messages += st.added
-			run.Duplicates += st.lost
+			run.Loaded.Messages += st.added - st.replacedOwn
+			run.Duplicates += st.lost + st.replacedOwn
 		} else {
-			run.Loaded.Conversations += st.added
-			run.Superseded += st.lost
+			run.Loaded.Conversations += st.added - st.replacedOwn
+			run.Superseded += st.lost + st.replacedOwn
 		}
 	}
-	added, lost, err := mergeChannels(ctx, db, lake, groupID)
+	added, lost, own, err := mergeChannels(ctx, db, lake, groupID)
 	if err != nil {
 		return fmt.Errorf("merge channels: %w", err)
 	}
-	run.Loaded.Channels += added
+	run.Loaded.Channels += added - own
+	lost += own
 	run.Superseded += lost
 	return nil
 }
 
 type mergeStats struct {
 	added, lost, replaced int64
+	replacedOwn           int64 // of replaced: rows this run's earlier groups loaded
 	partitions            int
 }
 
@@ -287,12 +291,15 @@ func mergePartitioned(ctx context.Context, d *duck.DB, lake *lakeDir, runID stri
 	} else {
 		err = execAll(ctx, db,
 			`CREATE OR REPLACE VIEW adds AS SELECT * FROM cand`,
-			`CREATE OR REPLACE TABLE evict AS SELECT * FROM (SELECT 1 AS x, DATE '2000-01-01' AS "date") WHERE false`)
+			`CREATE OR REPLACE TABLE evict AS SELECT * FROM (SELECT 1 AS x, DATE '2000-01-01' AS "date", '' AS source_file) WHERE false`)
 	}
 	if err != nil {
 		return st, err
 	}
 	if st.added, err = count(ctx, db, "SELECT count(*) FROM adds"); err != nil {
+		return st, err
+	}
+	if st.replacedOwn, err = count(ctx, db, "SELECT count(*) FROM evict WHERE source_file IN (SELECT path FROM run_files)"); err != nil {
 		return st, err
 	}
 	if st.replaced, err = count(ctx, db, "SELECT count(*) FROM evict"); err != nil {
@@ -462,15 +469,15 @@ func syncTree(dir string) error {
 	return syncDir(dir)
 }
 
-func mergeChannels(ctx context.Context, d *duck.DB, lake *lakeDir, runID string) (added, lost int64, err error) {
+func mergeChannels(ctx context.Context, d *duck.DB, lake *lakeDir, runID string) (added, lost, own int64, err error) {
 	db := d.SQL
 	staged, err := count(ctx, db, "SELECT count(*) FROM "+tableChannels)
 	if err != nil || staged == 0 {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	existing, err := parquetFiles(lake.path(ChannelsDir))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	src := "SELECT * FROM " + tableChannels
 	if len(existing) > 0 {
@@ -479,35 +486,46 @@ func mergeChannels(ctx context.Context, d *duck.DB, lake *lakeDir, runID string)
 	err = execAll(ctx, db, fmt.Sprintf(`CREATE OR REPLACE TABLE chan_all AS SELECT * FROM (%s)
 		QUALIFY row_number() OVER (PARTITION BY org_uuid, env_uuid, bot_uuid, channel_uuid ORDER BY source_file DESC, source_line DESC) = 1`, src))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	added, err = count(ctx, db, "SELECT count(*) FROM chan_all c SEMI JOIN "+tableChannels+" s USING (org_uuid, env_uuid, bot_uuid, channel_uuid, source_file, source_line)")
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	lost = staged - added
+	if len(existing) > 0 {
+		// Rows of the lake this batch displaced that an earlier group of this run loaded.
+		own, err = count(ctx, db, fmt.Sprintf(`SELECT count(*) FROM read_parquet(%s, union_by_name=true) o
+			SEMI JOIN %s s USING (org_uuid, env_uuid, bot_uuid, channel_uuid)
+			WHERE o.source_file IN (SELECT path FROM run_files)
+			AND NOT EXISTS (SELECT 1 FROM chan_all c WHERE c.org_uuid = o.org_uuid AND c.env_uuid = o.env_uuid AND c.bot_uuid = o.bot_uuid
+				AND c.channel_uuid = o.channel_uuid AND c.source_file = o.source_file AND c.source_line = o.source_line)`, fileList(existing), tableChannels))
+		if err != nil {
+			return 0, 0, 0, err
+		}
+	}
 	if added == 0 {
-		return 0, lost, nil
+		return 0, lost, own, nil
 	}
 	tmp := lake.path(stagingDir, runID, ChannelsFile)
 	if err := os.MkdirAll(filepath.Dir(tmp), 0o755); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	err = execAll(ctx, db, fmt.Sprintf(`COPY (SELECT * FROM chan_all ORDER BY org_uuid, env_uuid, bot_uuid, channel_uuid) TO %s (FORMAT parquet, COMPRESSION zstd)`, duck.Literal(tmp)))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	if err := syncTree(filepath.Dir(tmp)); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	dst := lake.path(ChannelsDir, ChannelsFile)
 	if err := os.Rename(tmp, dst); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	for _, f := range existing {
 		if f != dst {
 			os.Remove(f) // merged into channels.parquet
 		}
 	}
-	return added, lost, syncDir(lake.path(ChannelsDir))
+	return added, lost, own, syncDir(lake.path(ChannelsDir))
 }

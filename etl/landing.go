@@ -107,6 +107,14 @@ func readLines(f LandingFile, idx int, getBuf func() []byte, emit func(chunk) er
 		n, rerr := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if rerr != nil && rerr != io.EOF {
+			// Keep the whole lines read before the error.
+			if cut := bytes.LastIndexByte(buf, '\n'); cut >= 0 {
+				c := chunk{file: idx, firstLine: next, data: buf[:cut+1]}
+				next += int64(bytes.Count(c.data, []byte{'\n'}))
+				if err := emit(c); err != nil {
+					return next - 1, err
+				}
+			}
 			return next - 1, fmt.Errorf("read %s: %w", f.Rel, rerr)
 		}
 		if rerr == io.EOF {
