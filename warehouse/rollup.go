@@ -145,8 +145,25 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 			sort.Strings(touchedDays[ds])
 		}
 		res.MessageDays, res.ConversationDays = len(touchedDays["messages"]), len(touchedDays["conversations"])
-		// Days go in chunks: every statement's memory is bounded by a chunk, whatever
-		// the size of the backfill, and row groups stay sorted by tenant and time.
+		// The summaries: one pass over every touched day (narrow columns, aggregated
+		// as they stream).
+		if err := w.fillTouched(ctx, tx, touchedDays, nil); err != nil {
+			return err
+		}
+		files := map[string][]string{}
+		for ds, days := range touchedDays {
+			for _, d := range days {
+				files[ds] = append(files[ds], allParts[ds][d].files...)
+			}
+		}
+		for _, name := range []string{"rollup_messages.sql", "rollup_conversations.sql"} {
+			if err := w.runScript(ctx, tx, name, files); err != nil {
+				return err
+			}
+		}
+		// The facts go in chunks of days: every statement's memory is bounded by a
+		// chunk, whatever the size of the backfill, and row groups stay sorted by tenant
+		// and time.
 		union := map[string]bool{}
 		for _, days := range touchedDays {
 			for _, d := range days {
@@ -165,25 +182,19 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 				chunk[d] = true
 			}
 			all = all[n:]
-			if _, err := tx.ExecContext(ctx, "DELETE FROM touched_days"); err != nil {
+			if err := w.fillTouched(ctx, tx, touchedDays, chunk); err != nil {
 				return err
 			}
 			files := map[string][]string{}
 			for ds, days := range touchedDays {
 				for _, d := range days {
-					if !chunk[d] {
-						continue
+					if chunk[d] {
+						files[ds] = append(files[ds], allParts[ds][d].files...)
 					}
-					if _, err := tx.ExecContext(ctx, "INSERT INTO touched_days VALUES (?, CAST(? AS DATE))", ds, d); err != nil {
-						return err
-					}
-					files[ds] = append(files[ds], allParts[ds][d].files...)
 				}
 			}
-			for _, name := range []string{"rollup_messages.sql", "rollup_conversations.sql", "rollup_facts.sql"} {
-				if err := w.runScript(ctx, tx, name, files); err != nil {
-					return err
-				}
+			if err := w.runScript(ctx, tx, "rollup_facts.sql", files); err != nil {
+				return err
 			}
 		}
 		for ds, days := range touchedDays {
@@ -218,7 +229,29 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 	return res, nil
 }
 
-// rollupChunkDays is how many days one pass of the rollup scripts handles.
+// fillTouched sets touched_days to the touched days (those in only, when only is set).
+func (w *Warehouse) fillTouched(ctx context.Context, tx *sql.Tx, touched map[string][]string, only map[string]bool) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM touched_days"); err != nil {
+		return err
+	}
+	var vals []string
+	var args []any
+	for ds, days := range touched {
+		for _, d := range days {
+			if only == nil || only[d] {
+				vals = append(vals, "(?, CAST(? AS DATE))")
+				args = append(args, ds, d)
+			}
+		}
+	}
+	if len(vals) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "INSERT INTO touched_days VALUES "+strings.Join(vals, ", "), args...)
+	return err
+}
+
+// rollupChunkDays is how many days one pass of the facts script handles.
 const rollupChunkDays = 14
 
 func scanStrings(ctx context.Context, tx *sql.Tx, q string) ([]string, error) {

@@ -5,7 +5,13 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/dashboard-analytics/dashboard/internal/duck"
 )
 
 // TenantKey is the (org, env, bot) triple, lower-case.
@@ -98,20 +104,27 @@ func (w *Warehouse) Refresh(ctx context.Context) error {
 }
 
 func (w *Warehouse) loadSnapshot(ctx context.Context) (*Snapshot, error) {
-	// One read transaction: every table as of the same commit.
-	tx, err := w.db.SQL.BeginTx(ctx, nil)
+	// One read transaction on one Arrow connection: every table as of the same commit,
+	// read as record batches (millions of rows, no per-value driver calls).
+	conn, err := w.db.Arrow(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
+	defer conn.Close()
+	if err := conn.Exec(ctx, "BEGIN TRANSACTION"); err != nil {
+		return nil, err
+	}
+	defer conn.Exec(context.Background(), "ROLLBACK")
+	tx := &arrowTx{conn: conn}
 	s := &Snapshot{Built: time.Now(), tenants: map[TenantKey]*tenantData{}, catalog: map[TenantKey]map[string]*Channel{}}
-	if err := tx.QueryRowContext(ctx, "SELECT generation FROM rollup_generation").Scan(&s.Generation); err != nil {
+	err = scanRows(ctx, tx, "SELECT generation FROM rollup_generation", func(r rowScanner) error { return r.Scan(&s.Generation) })
+	if err != nil {
 		return nil, fmt.Errorf("read generation: %w", err)
 	}
 	// Catalog.
 	err = scanRows(ctx, tx, `SELECT org_uuid, env_uuid, bot_uuid, channel_uuid, name, description,
 		channel_type_id, channel_type_name, channel_type_image, classification_id, classification_name FROM channels`,
-		func(r *sql.Rows) error {
+		func(r rowScanner) error {
 			var k TenantKey
 			var c Channel
 			var t ChannelType
@@ -153,7 +166,7 @@ func (w *Warehouse) loadSnapshot(ctx context.Context) (*Snapshot, error) {
 	err = scanRows(ctx, tx, `SELECT org_uuid, env_uuid, bot_uuid, epoch_us(min(first_at)) FROM (
 			SELECT org_uuid, env_uuid, bot_uuid, first_at FROM message_traffic
 			UNION ALL SELECT org_uuid, env_uuid, bot_uuid, first_at FROM conversation_traffic) GROUP BY ALL`,
-		func(r *sql.Rows) error {
+		func(r rowScanner) error {
 			var k TenantKey
 			var first int64
 			if err := r.Scan(&k.Org, &k.Env, &k.Bot, &first); err != nil {
@@ -176,7 +189,7 @@ func (w *Warehouse) loadSnapshot(ctx context.Context) (*Snapshot, error) {
 				conversations, 0, 0 FROM conversation_traffic)
 		GROUP BY ALL HAVING sum(conversations) + sum(users) > 0
 		ORDER BY org_uuid, env_uuid, bot_uuid, hour, channel_uuid`,
-		func(r *sql.Rows) error {
+		func(r rowScanner) error {
 			var k TenantKey
 			var ch string
 			var c hourCounts
@@ -196,7 +209,7 @@ func (w *Warehouse) loadSnapshot(ctx context.Context) (*Snapshot, error) {
 	var userIdx map[string]int32
 	err = scanRows(ctx, tx, `SELECT DISTINCT org_uuid, env_uuid, bot_uuid, channel_uuid, epoch_ms(bucket) // 3600000 AS hour, user_id
 		FROM user_activity ORDER BY org_uuid, env_uuid, bot_uuid, hour, user_id, channel_uuid`,
-		func(r *sql.Rows) error {
+		func(r rowScanner) error {
 			var k TenantKey
 			var ch, user string
 			var e userEvent
@@ -228,7 +241,7 @@ func (w *Warehouse) loadSnapshot(ctx context.Context) (*Snapshot, error) {
 		var names map[string]int32
 		err = scanRows(ctx, tx, `SELECT org_uuid, env_uuid, bot_uuid, channel_uuid, epoch_ms(bucket) // 3600000 AS hour, `+topic.col+`, sum(n)::INTEGER
 			FROM `+topic.table+` GROUP BY ALL ORDER BY org_uuid, env_uuid, bot_uuid, hour`,
-			func(r *sql.Rows) error {
+			func(r rowScanner) error {
 				var k TenantKey
 				var ch, name string
 				var c topicCount
@@ -267,18 +280,107 @@ func (w *Warehouse) loadSnapshot(ctx context.Context) (*Snapshot, error) {
 	return s, nil
 }
 
-func scanRows(ctx context.Context, tx *sql.Tx, q string, fn func(*sql.Rows) error) error {
-	rows, err := tx.QueryContext(ctx, q)
+type rowScanner interface{ Scan(dest ...any) error }
+
+type arrowTx struct{ conn *duck.ArrowConn }
+
+// scanRows runs q and calls fn once per row, reading the Arrow record batches.
+func scanRows(ctx context.Context, tx *arrowTx, q string, fn func(rowScanner) error) error {
+	rdr, err := tx.conn.Query(ctx, q)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
+	defer rdr.Release()
+	row := &arrowRow{}
+	for rdr.Next() {
+		rec := rdr.RecordBatch()
+		row.cols = rec.Columns()
+		for row.i = 0; row.i < int(rec.NumRows()); row.i++ {
+			if err := fn(row); err != nil {
+				return err
+			}
 		}
 	}
-	return rows.Err()
+	return rdr.Err()
+}
+
+// arrowRow scans one row of a record batch into *string, *sql.NullString, *int64
+// and *int32 destinations.
+type arrowRow struct {
+	cols []arrow.Array
+	i    int
+}
+
+func (r *arrowRow) Scan(dest ...any) error {
+	for c, d := range dest {
+		col := r.cols[c]
+		null := col.IsNull(r.i)
+		switch p := d.(type) {
+		case *string:
+			if null {
+				return fmt.Errorf("column %d: NULL into string", c)
+			}
+			*p = stringAt(col, r.i)
+		case *sql.NullString:
+			p.Valid = !null
+			if !null {
+				p.String = stringAt(col, r.i)
+			}
+		case *int64:
+			if null {
+				return fmt.Errorf("column %d: NULL into int64", c)
+			}
+			v, err := intAt(col, r.i)
+			if err != nil {
+				return err
+			}
+			*p = v
+		case *int32:
+			if null {
+				return fmt.Errorf("column %d: NULL into int32", c)
+			}
+			v, err := intAt(col, r.i)
+			if err != nil {
+				return err
+			}
+			*p = int32(v)
+		default:
+			return fmt.Errorf("column %d: cannot scan into %T", c, d)
+		}
+	}
+	return nil
+}
+
+// stringAt copies a string out of a record batch: Arrow's Value aliases memory that is
+// freed with the batch.
+func stringAt(col arrow.Array, i int) string {
+	switch a := col.(type) {
+	case *array.String:
+		return strings.Clone(a.Value(i))
+	case *array.LargeString:
+		return strings.Clone(a.Value(i))
+	case *array.StringView:
+		return strings.Clone(a.Value(i))
+	}
+	return col.ValueStr(i)
+}
+
+func intAt(col arrow.Array, i int) (int64, error) {
+	switch a := col.(type) {
+	case *array.Int64:
+		return a.Value(i), nil
+	case *array.Int32:
+		return int64(a.Value(i)), nil
+	case *array.Int16:
+		return int64(a.Value(i)), nil
+	case *array.Int8:
+		return int64(a.Value(i)), nil
+	case *array.Uint64:
+		return int64(a.Value(i)), nil
+	case *array.Uint32:
+		return int64(a.Value(i)), nil
+	}
+	return 0, fmt.Errorf("column of type %s is not an integer", col.DataType())
 }
 
 // channel returns the catalog entry of a tenant's channel, or the uncatalogued form.

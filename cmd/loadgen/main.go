@@ -6,6 +6,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -46,7 +48,29 @@ func main() {
 	gz := flag.Bool("gzip", false, "send Accept-Encoding: gzip")
 	name := flag.String("name", "", "result name")
 	seed := flag.Uint64("seed", 1, "random seed")
+	serveFile := flag.String("serve-file", "", "ceiling mode: serve this file's bytes as JSON on --addr (no load)")
+	addr := flag.String("addr", "127.0.0.1:18099", "ceiling mode: listen address")
 	flag.Parse()
+	if *serveFile != "" {
+		// The ceiling: the same answer bytes, pre-encoded, served from memory.
+		body, err := os.ReadFile(*serveFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			os.Exit(2)
+		}
+		gzBody := gzipBytes(body)
+		http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+				w.Header().Set("Content-Encoding", "gzip")
+				w.Write(gzBody)
+				return
+			}
+			w.Write(body)
+		})
+		fmt.Fprintln(os.Stderr, http.ListenAndServe(*addr, nil))
+		os.Exit(1)
+	}
 	start0, err := time.Parse("2006-01-02", *from)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen: --from:", err)
@@ -142,4 +166,12 @@ func main() {
 	if r.Errors > 0 {
 		os.Exit(1)
 	}
+}
+
+func gzipBytes(b []byte) []byte {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
 }

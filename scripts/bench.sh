@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# make bench: measures the service on a generated data set and writes BENCHMARKS.md.
+#   BENCH_MESSAGES (default 10000000)  BENCH_DAYS (default 365)  BENCH_DIR (default ./bench-data)
+#   BENCH_SECONDS per load test (default 10)  BENCH_PG=0 skips the PostgreSQL baseline
+# Everything runs on loopback; the load generator and the server share the machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOFLAGS=-tags=duckdb_arrow
+MSGS=${BENCH_MESSAGES:-10000000}
+DAYS=${BENCH_DAYS:-365}
+DIR=${BENCH_DIR:-./bench-data}/m${MSGS}-d${DAYS}
+SECS=${BENCH_SECONDS:-10}
+PORT=${BENCH_PORT:-18090}
+OUT=${BENCH_OUT:-BENCHMARKS.md}
+mkdir -p bin "$DIR"
+go build -o bin/dashboard ./cmd/dashboard
+go build -o bin/loadgen ./cmd/loadgen
+START=$(date -u -d "$((DAYS)) days ago" +%Y-%m-%d)
+LAST=$(date -u -d "1 day ago" +%Y-%m-%d)
+RESULTS=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$RESULTS"' EXIT
+row() { echo "$*" >> "$RESULTS/rows.md"; }
+secs() { python3 -c "import sys;print(round(float(sys.argv[1]),2))" "$1"; }
+
+# 1. Data set (kept between runs; delete $DIR to regenerate).
+if [ ! -f "$DIR/.generated" ]; then
+  rm -rf "$DIR"; mkdir -p "$DIR"
+  bin/dashboard generate --data-dir "$DIR" --messages "$MSGS" --days "$DAYS" --start "$START" --seed 1 --bad-lines-rate 0.001
+  touch "$DIR/.generated"
+fi
+rm -rf "$DIR/lake" "$DIR/quarantine" "$DIR/warehouse" "$DIR/reports"
+RAW=$(du -sb "$DIR/landing" | cut -f1)
+
+# 2. Extract.
+/usr/bin/time -f "%e %M" -o "$RESULTS/extract.time" bin/dashboard extract --data-dir "$DIR" --log-level warn > "$RESULTS/extract.out"
+read EXT_S EXT_KB < "$RESULTS/extract.time"
+LOADED=$(grep -o 'messages=[0-9]*' "$RESULTS/extract.out" | head -1 | cut -d= -f2)
+row "| extract (landing → lake, $(numfmt --to=iec $RAW) gzip NDJSON) | $(secs $EXT_S) s | $(python3 -c "print(f'{$LOADED/$EXT_S:,.0f}')") messages/s | peak RSS $((EXT_KB/1024)) MB |"
+
+# 3. Full rollup.
+/usr/bin/time -f "%e %M" -o "$RESULTS/rollup.time" bin/dashboard rollup --data-dir "$DIR" --full --log-level warn > /dev/null
+read RU_S RU_KB < "$RESULTS/rollup.time"
+row "| full rollup (summaries + facts, $(python3 -c "print(f'{$LOADED:,}')") messages) | $(secs $RU_S) s | | peak RSS $((RU_KB/1024)) MB |"
+
+# 4. Incremental: one more day lands.
+NEXT=$(date -u +%Y-%m-%d)
+bin/dashboard generate --data-dir "$DIR" --messages $((MSGS / DAYS)) --days 1 --start "$NEXT" --seed 2 --bad-lines-rate 0 > /dev/null
+/usr/bin/time -f "%e" -o "$RESULTS/ext1.time" bin/dashboard extract --data-dir "$DIR" --log-level warn > /dev/null
+/usr/bin/time -f "%e" -o "$RESULTS/ru1.time" bin/dashboard rollup --data-dir "$DIR" --log-level warn > "$RESULTS/ru1.out"
+row "| incremental: extract one new day ($((MSGS / DAYS)) messages) | $(secs $(cat $RESULTS/ext1.time)) s | | |"
+row "| incremental: rollup of the touched days | $(secs $(cat $RESULTS/ru1.time)) s | $(cat $RESULTS/ru1.out) | |"
+rm -f "$DIR"/landing/gen-2-*
+
+# 5. The API under load.
+bin/dashboard serve --data-dir "$DIR" --no-auth --addr 127.0.0.1:$PORT --log-level warn &
+SERVER=$!
+for i in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
+T=$(python3 - "$DIR" <<'PY'
+import sys, json, glob
+# the large bot: the tenant with the most channel rows in the catalog is not enough; use the default tenant set's first bot
+print("/org/e0292f69-f65b-44e6-9037-8c46e74a8abd/env/73259740-7753-4fb8-9a4d-c8f7300d020d/bot/a8a3385b-3db2-486b-963c-b5df91911239")
+PY
+)
+BASE="http://127.0.0.1:$PORT$T"
+CHANS=$(curl -s "$BASE/conversations/list?startDate=$START&endDate=$LAST&size=100" | python3 -c "import sys,json;print(','.join(sorted({r['channel']['uuid'] for r in json.load(sys.stdin)['content']})))")
+M30S=$(date -u -d "30 days ago" +%Y-%m-%d)
+load() { bin/loadgen -base "$BASE" -d ${SECS}s "$@" 2>/dev/null || true; }
+fmt() { python3 -c "
+import sys, json
+r = json.loads(sys.argv[1]); print(f\"| {sys.argv[2]} | {r['rps']:,.0f} req/s | p50 {r['p50_ms']:.2f} ms | p99 {r['p99_ms']:.2f} ms | {r['mean_bytes']:,} B | {r['errors']} errors |\")" "$1" "$2"; }
+api() { echo "$(fmt "$(load "$@" | tail -1)" "${NAME}")" >> "$RESULTS/api.md"; }
+
+# The ceiling: the same answer bytes served from memory.
+curl -s "$BASE/dashboard/conversations?startDate=$M30S&endDate=$LAST" -o "$RESULTS/answer.json"
+bin/loadgen -serve-file "$RESULTS/answer.json" -addr 127.0.0.1:$((PORT+1)) &
+CEIL=$!
+sleep 0.5
+NAME="ceiling: the same 30-day dashboard/conversations bytes from memory (32 conns)"
+echo "$(fmt "$(bin/loadgen -base http://127.0.0.1:$((PORT+1)) -path x -query a=1 -d ${SECS}s -c 32 | tail -1)" "$NAME")" >> "$RESULTS/api.md"
+kill $CEIL
+NAME="repeated 30-day dashboard/conversations (cached answer, 32 conns)"; api -path dashboard/conversations -query "startDate=$M30S&endDate=$LAST" -c 32
+NAME="repeated, gzip (32 conns)"; api -path dashboard/conversations -query "startDate=$M30S&endDate=$LAST" -c 32 -gzip
+for ep in conversations messages users accuracy stacking/intents stacking/flows; do
+  NAME="distinct 30-day dashboard/$ep (random ranges, hours, channels; 32 conns)"; api -path dashboard/$ep -days 30 -from "$START" -span $((DAYS-31)) -channels "$CHANS" -c 32
+done
+for ep in conversations messages users accuracy stacking/intents; do
+  NAME="distinct 1-year dashboard/$ep (32 conns)"; api -path dashboard/$ep -days 365 -from "$START" -span 0 -channels "$CHANS" -c 32 -seed 3
+done
+for sort in conversationStartedAt satisfaction duration userMessages; do
+  NAME="conversations/list page 1, 1 month, sort=$sort (50 conns)"; api -path conversations/list -days 30 -from "$START" -span $((DAYS-31)) -extra "sort=$sort" -c 50
+done
+NAME="messages/list page 1, 1 month, sort=confidence (50 conns)"; api -path messages/list -days 30 -from "$START" -span $((DAYS-31)) -extra "sort=confidence&order=ASC" -c 50
+NAME="messages/list searchBy=QUESTION (50 conns)"; api -path messages/list -days 30 -from "$START" -span $((DAYS-31)) -extra "searchBy=QUESTION&searchTerm=boleto" -c 50
+NAME="messages/list searchBy=INTENT (50 conns)"; api -path messages/list -days 30 -from "$START" -span $((DAYS-31)) -extra "searchBy=INTENT&searchTerm=saudacao" -c 50
+NAME="conversations/list searchBy=FLOW (50 conns)"; api -path conversations/list -days 30 -from "$START" -span $((DAYS-31)) -extra "searchBy=FLOW&searchTerm=Faturamento" -c 50
+NAME="conversations/list page 500, 1 year (50 conns)"; api -path conversations/list -days 365 -from "$START" -span 0 -extra "page=500&size=20" -c 50
+SESSION=$(curl -s "$BASE/conversations/list?startDate=$M30S&endDate=$LAST&size=1" | python3 -c "import sys,json;print(json.load(sys.stdin)['content'][0]['sessionCode'])")
+NAME="conversations/details (one session, 50 conns)"; api -path conversations/details -query "sessionCode=$SESSION" -c 50
+
+# 6. Reports.
+report() {
+  local body=$1 t0 t1
+  t0=$(date +%s.%N)
+  curl -s -o /dev/null -X POST "$BASE/messages/request_report" -d "$body"
+  for i in $(seq 1 1200); do
+    st=$(curl -s "$BASE/reports/list?size=1" | python3 -c "import sys,json;c=json.load(sys.stdin)['content'][0];print(c['status'])")
+    [ "$st" = DONE ] || [ "$st" = FAILED ] && break
+    sleep 0.1
+  done
+  t1=$(date +%s.%N)
+  python3 -c "print(round($t1-$t0,2))"
+}
+ROWS=$(curl -s "$BASE/messages/list?startDate=$START&endDate=$LAST&size=1" | python3 -c "import sys,json;print(json.load(sys.stdin)['totalElements'])")
+CSV_S=$(report "{\"startDate\":\"$START\",\"endDate\":\"$LAST\",\"reportType\":\"LATEST\",\"sampleSize\":10000}")
+row "| CSV report, 10,000 messages (request → DONE) | $CSV_S s | | |"
+XLSX_S=$(report "{\"startDate\":\"$START\",\"endDate\":\"$LAST\",\"reportType\":\"LATEST\",\"sampleSize\":10000,\"exportType\":\"xlsx\"}")
+row "| XLSX report, 10,000 messages × 14 columns | $XLSX_S s | $(python3 -c "print(f'{140000/$XLSX_S:,.0f}')") cells/s | |"
+kill $SERVER; wait $SERVER 2>/dev/null || true
+
+# 7. BENCHMARKS.md
+{
+  echo "# Benchmarks"
+  echo
+  echo "\`make bench\` on $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(date -u +%Y-%m-%d); data set: $(python3 -c "print(f'{$MSGS:,}')") generated messages over $DAYS days (one large bot, four small), seed 1."
+  echo "Load tests: \`cmd/loadgen\` on loopback for ${SECS} s each, sharing the 2 cores with the server."
+  echo
+  echo "## Jobs"
+  echo
+  echo "| step | time | rate | memory |"
+  echo "|---|---|---|---|"
+  cat "$RESULTS/rows.md"
+  echo
+  echo "## API"
+  echo
+  echo "| load | throughput | p50 | p99 | answer size | errors |"
+  echo "|---|---|---|---|---|---|"
+  cat "$RESULTS/api.md"
+} > "$OUT"
+cat "$OUT"
