@@ -109,18 +109,37 @@ func (f *ListFilter) ConversationsSQL(columns string) (string, []any) {
 const conversationColumns = `session_code, business_key, user_message, satisfaction, user_messages, flows_travelled,
 	flows_travelled_names, epoch_us(started_at), duration_s, channel_uuid, tags`
 
+// readTx runs fn in one transaction: the count and the page of a list see the same
+// commit, even while a rollup replaces the tables.
+func (w *Warehouse) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := w.db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
 // ListConversations returns one page of conversations and the count of all matches.
-func (w *Warehouse) ListConversations(ctx context.Context, f ListFilter) (int64, []ConversationRow, error) {
+func (w *Warehouse) ListConversations(ctx context.Context, f ListFilter) (total int64, out []ConversationRow, err error) {
+	err = w.readTx(ctx, func(tx *sql.Tx) error {
+		total, out, err = listConversations(ctx, tx, f)
+		return err
+	})
+	return total, out, err
+}
+
+func listConversations(ctx context.Context, tx *sql.Tx, f ListFilter) (int64, []ConversationRow, error) {
 	where, args := f.conversationWhere()
 	var total int64
-	if err := w.db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM conversation_facts WHERE "+where, args...).Scan(&total); err != nil {
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM conversation_facts WHERE "+where, args...).Scan(&total); err != nil {
 		return 0, nil, err
 	}
 	if total == 0 || int64(f.Offset) >= total {
 		return total, nil, nil
 	}
 	q, args := f.ConversationsSQL(conversationColumns)
-	rows, err := w.db.SQL.QueryContext(ctx, q+" LIMIT ? OFFSET ?", append(args, f.Max, f.Offset)...)
+	rows, err := tx.QueryContext(ctx, q+" LIMIT ? OFFSET ?", append(args, f.Max, f.Offset)...)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -229,17 +248,25 @@ func (f *ListFilter) MessagesSQL(page bool) (string, []any) {
 }
 
 // ListMessages returns one page of USER messages and the count of all matches.
-func (w *Warehouse) ListMessages(ctx context.Context, f ListFilter) (int64, []MessageRow, error) {
+func (w *Warehouse) ListMessages(ctx context.Context, f ListFilter) (total int64, out []MessageRow, err error) {
+	err = w.readTx(ctx, func(tx *sql.Tx) error {
+		total, out, err = listMessages(ctx, tx, f)
+		return err
+	})
+	return total, out, err
+}
+
+func listMessages(ctx context.Context, tx *sql.Tx, f ListFilter) (int64, []MessageRow, error) {
 	where, args := f.messageWhere()
 	var total int64
-	if err := w.db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM messages WHERE "+where, args...).Scan(&total); err != nil {
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM messages WHERE "+where, args...).Scan(&total); err != nil {
 		return 0, nil, err
 	}
 	if total == 0 || int64(f.Offset) >= total {
 		return total, nil, nil
 	}
 	q, args := f.MessagesSQL(true)
-	rows, err := w.db.SQL.QueryContext(ctx, q, args...)
+	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -304,16 +331,24 @@ const DetailsSQL = `SELECT message_id, content, direction = 'USER', coalesce(min
 	ORDER BY created_at, message_id`
 
 // Details returns a session's transcript, or nil when the tenant has no such session.
-func (w *Warehouse) Details(ctx context.Context, k TenantKey, session string) (*Transcript, error) {
+func (w *Warehouse) Details(ctx context.Context, k TenantKey, session string) (t *Transcript, err error) {
+	err = w.readTx(ctx, func(tx *sql.Tx) error {
+		t, err = details(ctx, tx, k, session)
+		return err
+	})
+	return t, err
+}
+
+func details(ctx context.Context, tx *sql.Tx, k TenantKey, session string) (*Transcript, error) {
 	t := &Transcript{SessionCode: session}
 	var started sql.NullInt64
 	var channel sql.NullString
-	err := w.db.SQL.QueryRowContext(ctx, `SELECT epoch_us(started_at), channel_uuid FROM conversations
+	err := tx.QueryRowContext(ctx, `SELECT epoch_us(started_at), channel_uuid FROM conversations
 		WHERE org_uuid = ? AND env_uuid = ? AND bot_uuid = ? AND session_code = ?`, k.Org, k.Env, k.Bot, session).Scan(&started, &channel)
 	if err != nil && err != sql.ErrNoRows {
 		return nil, err
 	}
-	rows, err := w.db.SQL.QueryContext(ctx, DetailsSQL, k.Org, k.Env, k.Bot, session)
+	rows, err := tx.QueryContext(ctx, DetailsSQL, k.Org, k.Env, k.Bot, session)
 	if err != nil {
 		return nil, err
 	}
