@@ -14,18 +14,19 @@ import (
 // keyed by the snapshot generation and the URL. A new rollup makes a new generation,
 // and the first request that sees it drops every older answer.
 type answerCache struct {
-	mu      sync.RWMutex
-	gen     int64
-	max     int
-	entries map[string]*cachedAnswer
+	mu       sync.RWMutex
+	gen      int64
+	maxBytes int
+	bytes    int
+	entries  map[string]*cachedAnswer
 }
 
 type cachedAnswer struct {
 	body, gz []byte
 }
 
-func newAnswerCache(max int) *answerCache {
-	return &answerCache{max: max, entries: map[string]*cachedAnswer{}}
+func newAnswerCache(maxBytes int) *answerCache {
+	return &answerCache{maxBytes: maxBytes, entries: map[string]*cachedAnswer{}}
 }
 
 func (c *answerCache) get(gen int64, key string) *cachedAnswer {
@@ -43,10 +44,15 @@ func (c *answerCache) put(gen int64, key string, a *cachedAnswer) {
 	if gen < c.gen {
 		return // computed from an older snapshot
 	}
-	if gen > c.gen || len(c.entries) >= c.max {
-		c.gen, c.entries = gen, map[string]*cachedAnswer{}
+	size := len(a.body) + len(a.gz) + len(key)
+	if gen > c.gen || c.bytes+size > c.maxBytes {
+		// A new generation, or full: start over (the hot answers come back at once).
+		c.gen, c.entries, c.bytes = gen, map[string]*cachedAnswer{}, 0
 	}
-	c.entries[key] = a
+	if _, ok := c.entries[key]; !ok {
+		c.entries[key] = a
+		c.bytes += size
+	}
 }
 
 func acceptsGzip(r *http.Request) bool {
@@ -74,8 +80,16 @@ func (b *bodyRecorder) Write(p []byte) (int, error) { return b.buf.Write(p) }
 
 // cached serves an answer from the cache, or computes, stores and serves it. Only 200
 // answers are kept; the tenant gate has run before, so the cache never opens a door.
+// Every cached route reads only what a rollup changes, and a rollup makes a new
+// generation: an answer is never served past the rollup after it. (An answer computed
+// while a rollup commits may hold the newer data under the older generation: newer,
+// never staler.)
 func (s *Server) cached(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if wantsArrow(r) {
+			next.ServeHTTP(w, r.WithContext(withSnapshot(r.Context(), s.wh.Snapshot())))
+			return
+		}
 		snap := s.wh.Snapshot()
 		key := r.URL.Path + "?" + r.URL.RawQuery
 		a := s.cache.get(snap.Generation, key)

@@ -17,9 +17,9 @@ import (
 
 func (s *Server) listRoutes() []route {
 	return []route{
-		{"GET", tenantPrefix + "/conversations/list", "conversationsList", "Conversations started in the range: search, sort, page", s.conversationsList, false, false},
-		{"GET", tenantPrefix + "/messages/list", "messagesList", "USER messages in the range: search, filter, sort, page", s.messagesList, false, false},
-		{"GET", tenantPrefix + "/conversations/details", "conversationDetails", "A conversation's messages, USER and BOT", s.conversationDetails, false, false},
+		{"GET", tenantPrefix + "/conversations/list", "conversationsList", "Conversations started in the range: search, sort, page", s.conversationsList, false, true},
+		{"GET", tenantPrefix + "/messages/list", "messagesList", "USER messages in the range: search, filter, sort, page", s.messagesList, false, true},
+		{"GET", tenantPrefix + "/conversations/details", "conversationDetails", "A conversation's messages, USER and BOT", s.conversationDetails, false, true},
 	}
 }
 
@@ -283,7 +283,7 @@ func (s *Server) conversationsList(w http.ResponseWriter, r *http.Request) {
 	}) {
 		return
 	}
-	snap, k := s.wh.Snapshot(), tenantOf(r)
+	snap, k := s.snapshotOf(r), tenantOf(r)
 	var j jw
 	j.pageOf(page, size, total, len(rows), func() {
 		for i := range rows {
@@ -344,7 +344,7 @@ func (s *Server) messagesList(w http.ResponseWriter, r *http.Request) {
 	}) {
 		return
 	}
-	snap, k := s.wh.Snapshot(), tenantOf(r)
+	snap, k := s.snapshotOf(r), tenantOf(r)
 	var j jw
 	j.pageOf(page, size, total, len(rows), func() {
 		for i := range rows {
@@ -406,7 +406,7 @@ func (s *Server) conversationDetails(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusNotFound, "sessionCode: no conversation "+strconv.Quote(session)+" for this bot")
 		return
 	}
-	snap := s.wh.Snapshot()
+	snap := s.snapshotOf(r)
 	var j jw
 	j.raw(`{"sessionCode":`)
 	j.str(t.SessionCode)

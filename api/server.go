@@ -56,7 +56,7 @@ func New(wh *warehouse.Warehouse, cfg Config, log *slog.Logger) *Server {
 		cfg.RequestTimeout = 10 * time.Second
 	}
 	s := &Server{wh: wh, cfg: cfg, log: log, tokens: map[[32]byte]map[string]bool{},
-		cache: newAnswerCache(512), heavy: make(chan struct{}, cfg.MaxHeavy)}
+		cache: newAnswerCache(256 << 20), heavy: make(chan struct{}, cfg.MaxHeavy)}
 	for tok, orgs := range cfg.Tokens {
 		set := map[string]bool{}
 		for _, o := range orgs {
