@@ -227,26 +227,6 @@ func (f *ListFilter) messageWhere() (string, []any) {
 	return where, args
 }
 
-const messageColumns = `m.message_id, m.content, m.session_code, c.business_key, coalesce(m.minimum_confidence_achieved, false),
-	m.confidence, m.nlp_responses, coalesce(a.answer_names, []), coalesce(a.answer_texts, []), coalesce(a.answer_buttons, []),
-	epoch_us(m.created_at), m.channel_uuid, coalesce(m.tags, []), m.intent, coalesce(m.entities, [])`
-
-// MessagesSQL is the query of the matching USER messages in list order with their
-// answers and business key; page, when set, limits it to one page.
-func (f *ListFilter) MessagesSQL(page bool) (string, []any) {
-	where, args := f.messageWhere()
-	inner := "SELECT * FROM messages WHERE " + where + " ORDER BY " + order(messageSorts[f.Sort], f.Desc, "message_id")
-	if page {
-		inner += " LIMIT ? OFFSET ?"
-		args = append(args, f.Max, f.Offset)
-	}
-	q := `SELECT ` + messageColumns + ` FROM (` + inner + `) m
-		LEFT JOIN message_answers a ON a.org_uuid = m.org_uuid AND a.env_uuid = m.env_uuid AND a.bot_uuid = m.bot_uuid AND a.message_id = m.message_id
-		LEFT JOIN conversations c ON c.org_uuid = m.org_uuid AND c.env_uuid = m.env_uuid AND c.bot_uuid = m.bot_uuid AND c.session_code = m.session_code
-		ORDER BY ` + order("m."+messageSorts[f.Sort], f.Desc, "m.message_id")
-	return q, args
-}
-
 // ListMessages returns one page of USER messages and the count of all matches.
 func (w *Warehouse) ListMessages(ctx context.Context, f ListFilter) (total int64, out []MessageRow, err error) {
 	err = w.readTx(ctx, func(tx *sql.Tx) error {
@@ -265,40 +245,122 @@ func listMessages(ctx context.Context, tx *sql.Tx, f ListFilter) (int64, []Messa
 	if total == 0 || int64(f.Offset) >= total {
 		return total, nil, nil
 	}
-	q, args := f.MessagesSQL(true)
-	rows, err := tx.QueryContext(ctx, q, args...)
+	// 1. The page's keys: a top-N over narrow columns only.
+	q := "SELECT message_id, epoch_us(created_at) FROM messages WHERE " + where + " ORDER BY " +
+		order(messageSorts[f.Sort], f.Desc, "message_id") + " LIMIT ? OFFSET ?"
+	rows, err := tx.QueryContext(ctx, q, append(args, f.Max, f.Offset)...)
 	if err != nil {
 		return 0, nil, err
 	}
-	defer rows.Close()
-	var out []MessageRow
+	var ids []any
+	var lo, hi int64
 	for rows.Next() {
-		r, err := scanMessageRow(rows)
-		if err != nil {
+		var id string
+		var at int64
+		if err := rows.Scan(&id, &at); err != nil {
+			rows.Close()
 			return 0, nil, err
 		}
-		out = append(out, r)
+		if len(ids) == 0 || at < lo {
+			lo = at
+		}
+		if len(ids) == 0 || at > hi {
+			hi = at
+		}
+		ids = append(ids, id)
 	}
-	return total, out, rows.Err()
-}
-
-func scanMessageRow(rows *sql.Rows) (MessageRow, error) {
-	var r MessageRow
-	var bk, intent sql.NullString
-	var conf sql.NullFloat64
-	var nlp, names, texts, buttons, tags, entities any
-	if err := rows.Scan(&r.MessageID, &r.Text, &r.SessionCode, &bk, &r.Understood, &conf, &nlp, &names, &texts, &buttons,
-		&r.DeliveredAt, &r.ChannelUUID, &tags, &intent, &entities); err != nil {
-		return r, err
+	rows.Close()
+	if err := rows.Err(); err != nil || len(ids) == 0 {
+		return total, nil, err
 	}
-	r.BusinessKey, r.Intent = nullString(bk), nullString(intent)
-	if conf.Valid {
-		r.Confidence = &conf.Float64
+	// 2. Their rows (the time bounds let zone maps skip the rest of the table), then
+	// their answers and business keys by index probes.
+	tenant := []any{f.Tenant.Org, f.Tenant.Env, f.Tenant.Bot}
+	in := placeholders(len(ids))
+	rows, err = tx.QueryContext(ctx, `SELECT message_id, content, session_code, coalesce(minimum_confidence_achieved, false),
+		confidence, nlp_responses, epoch_us(created_at), channel_uuid, coalesce(tags, []), intent, coalesce(entities, [])
+		FROM messages WHERE org_uuid = ? AND env_uuid = ? AND bot_uuid = ? AND direction = 'USER'
+		AND created_at >= make_timestamp(?::BIGINT)::TIMESTAMPTZ AND created_at <= make_timestamp(?::BIGINT)::TIMESTAMPTZ
+		AND message_id IN (`+in+`)`, append(append(tenant, lo, hi), ids...)...)
+	if err != nil {
+		return 0, nil, err
 	}
-	r.NLPResponses = nlpList(nlp)
-	r.AnswerNames, r.AnswerTexts, r.AnswerButtons = stringList(names), stringList(texts), stringList(buttons)
-	r.Tags, r.Entities = stringList(tags), stringList(entities)
-	return r, nil
+	byID := map[string]*MessageRow{}
+	sessions := map[string]bool{}
+	for rows.Next() {
+		var r MessageRow
+		var intent sql.NullString
+		var conf sql.NullFloat64
+		var nlp, tags, entities any
+		if err := rows.Scan(&r.MessageID, &r.Text, &r.SessionCode, &r.Understood, &conf, &nlp, &r.DeliveredAt, &r.ChannelUUID,
+			&tags, &intent, &entities); err != nil {
+			rows.Close()
+			return 0, nil, err
+		}
+		r.Intent = nullString(intent)
+		if conf.Valid {
+			r.Confidence = &conf.Float64
+		}
+		r.NLPResponses, r.Tags, r.Entities = nlpList(nlp), stringList(tags), stringList(entities)
+		r.AnswerNames, r.AnswerTexts, r.AnswerButtons = []string{}, []string{}, []string{}
+		byID[r.MessageID] = &r
+		sessions[r.SessionCode] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, nil, err
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT message_id, answer_names, answer_texts, answer_buttons FROM message_answers
+		WHERE message_id IN (`+in+`) AND org_uuid = ? AND env_uuid = ? AND bot_uuid = ?`, append(append([]any{}, ids...), tenant...)...)
+	if err != nil {
+		return 0, nil, err
+	}
+	for rows.Next() {
+		var id string
+		var names, texts, buttons any
+		if err := rows.Scan(&id, &names, &texts, &buttons); err != nil {
+			rows.Close()
+			return 0, nil, err
+		}
+		if r := byID[id]; r != nil {
+			r.AnswerNames, r.AnswerTexts, r.AnswerButtons = stringList(names), stringList(texts), stringList(buttons)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, nil, err
+	}
+	codes := make([]any, 0, len(sessions))
+	for c := range sessions {
+		codes = append(codes, c)
+	}
+	keys := map[string]*string{}
+	rows, err = tx.QueryContext(ctx, `SELECT session_code, business_key FROM conversations
+		WHERE session_code IN (`+placeholders(len(codes))+`) AND org_uuid = ? AND env_uuid = ? AND bot_uuid = ?`, append(codes, tenant...)...)
+	if err != nil {
+		return 0, nil, err
+	}
+	for rows.Next() {
+		var code string
+		var bk sql.NullString
+		if err := rows.Scan(&code, &bk); err != nil {
+			rows.Close()
+			return 0, nil, err
+		}
+		keys[code] = nullString(bk)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, nil, err
+	}
+	out := make([]MessageRow, 0, len(ids))
+	for _, id := range ids {
+		if r := byID[id.(string)]; r != nil {
+			r.BusinessKey = keys[r.SessionCode]
+			out = append(out, *r)
+		}
+	}
+	return total, out, nil
 }
 
 // DetailMessage is one message of a conversation's transcript.
