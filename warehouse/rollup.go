@@ -89,6 +89,7 @@ func lakePartitions(root string) (map[string]partition, error) {
 func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, error) {
 	start := time.Now()
 	var res RollupResult
+	touched := map[string][]string{}
 	err := w.db.Tx(ctx, func(tx *sql.Tx) error {
 		rolled := map[string]map[string]string{"messages": {}, "conversations": {}}
 		rows, err := tx.QueryContext(ctx, "SELECT dataset, strftime(day, '%Y-%m-%d'), fingerprint FROM rolled_partitions")
@@ -109,7 +110,7 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 		if _, err := tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE touched_days (dataset VARCHAR, day DATE)"); err != nil {
 			return err
 		}
-		touchedDays := map[string][]string{}
+		touchedDays := touched
 		allParts := map[string]map[string]partition{}
 		for _, ds := range []string{"messages", "conversations"} {
 			parts, err := lakePartitions(filepath.Join(w.opts.LakeDir, ds))
@@ -223,7 +224,20 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 		return res, err
 	}
 	res.Took = time.Since(start)
-	if err := w.Refresh(ctx); err != nil {
+	var days []string
+	seen := map[string]bool{}
+	for _, list := range touched {
+		for _, d := range list {
+			if !seen[d] {
+				seen[d] = true
+				days = append(days, d)
+			}
+		}
+	}
+	if o.Full {
+		days = nil
+	}
+	if err := w.refresh(ctx, days); err != nil {
 		return res, fmt.Errorf("refresh snapshot after rollup: %w", err)
 	}
 	return res, nil
@@ -252,7 +266,7 @@ func (w *Warehouse) fillTouched(ctx context.Context, tx *sql.Tx, touched map[str
 }
 
 // rollupChunkDays is how many days one pass of the facts script handles.
-const rollupChunkDays = 14
+const rollupChunkDays = 92
 
 func scanStrings(ctx context.Context, tx *sql.Tx, q string) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, q)

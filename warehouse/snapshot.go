@@ -70,6 +70,8 @@ type tenantData struct {
 	intentNm []string
 	flows    []topicCount
 	flowNm   []string
+	// Dictionaries, used only while loading (an incremental refresh extends them).
+	userIdx, intentIdx, flowIdx map[string]int32
 }
 
 // Snapshot is an immutable in-memory copy of the summary tables, built after every
@@ -90,20 +92,34 @@ func (w *Warehouse) Snapshot() *Snapshot {
 }
 
 // Refresh rebuilds the in-memory snapshot from the summary tables.
-func (w *Warehouse) Refresh(ctx context.Context) error {
+func (w *Warehouse) Refresh(ctx context.Context) error { return w.refresh(ctx, nil) }
+
+// refresh loads a new snapshot: all of it, or (days set, a snapshot loaded before)
+// only the hours of those UTC days, the rest shared with the previous snapshot.
+func (w *Warehouse) refresh(ctx context.Context, days []string) error {
+	w.refreshMu.Lock()
+	defer w.refreshMu.Unlock()
 	start := time.Now()
-	s, err := w.loadSnapshot(ctx)
+	prev := w.Snapshot()
+	if prev == nil || len(days) > maxIncrementalDays {
+		days = nil
+	}
+	s, err := w.loadSnapshot(ctx, prev, days)
 	if err != nil {
 		return err
 	}
 	w.snapMu.Lock()
 	w.snap = s
 	w.snapMu.Unlock()
-	w.log.Info("snapshot loaded", "generation", s.Generation, "tenants", len(s.tenants), "took", time.Since(start).Round(time.Millisecond))
+	w.log.Info("snapshot loaded", "generation", s.Generation, "tenants", len(s.tenants), "days", len(days),
+		"took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
-func (w *Warehouse) loadSnapshot(ctx context.Context) (*Snapshot, error) {
+// maxIncrementalDays: past this many touched days a full load is as cheap.
+const maxIncrementalDays = 60
+
+func (w *Warehouse) loadSnapshot(ctx context.Context, prev *Snapshot, days []string) (*Snapshot, error) {
 	// One read transaction on one Arrow connection: every table as of the same commit,
 	// read as record batches (millions of rows, no per-value driver calls).
 	conn, err := w.db.Arrow(ctx)
@@ -148,10 +164,45 @@ func (w *Warehouse) loadSnapshot(ctx context.Context) (*Snapshot, error) {
 	tenant := func(k TenantKey) *tenantData {
 		t := s.tenants[k]
 		if t == nil {
-			t = &tenantData{chanIdx: map[string]int32{}}
+			t = &tenantData{chanIdx: map[string]int32{}, userIdx: map[string]int32{}, intentIdx: map[string]int32{}, flowIdx: map[string]int32{}}
 			s.tenants[k] = t
 		}
 		return t
+	}
+	// Only these days' rows are read when refreshing incrementally; the previous
+	// snapshot's other hours are kept (copied, never shared mutably).
+	dayFilter := ""
+	oldLen := map[*tenantData][4]int{}
+	if days != nil {
+		touched := map[int64]bool{}
+		lits := make([]string, len(days))
+		for i, d := range days {
+			lits[i] = duck.Literal(d)
+			if t, err := time.Parse("2006-01-02", d); err == nil {
+				touched[t.Unix()/86400] = true
+			}
+		}
+		dayFilter = " WHERE CAST(bucket AS DATE) IN (" + strings.Join(lits, ", ") + ")"
+		keep := func(hour int64) bool { return !touched[floorDay(hour)] }
+		for k, ot := range prev.tenants {
+			t := &tenantData{firstAt: ot.firstAt, hasData: ot.hasData, nUsers: ot.nUsers,
+				userIdx: ot.userIdx, intentIdx: ot.intentIdx, flowIdx: ot.flowIdx,
+				intentNm: ot.intentNm, flowNm: ot.flowNm, chanIdx: make(map[string]int32, len(ot.chanIdx))}
+			for uuid, i := range ot.chanIdx {
+				t.chanIdx[uuid] = i
+			}
+			t.channels = make([]*Channel, len(ot.channels))
+			for i, c := range ot.channels {
+				t.channels[i] = s.channel(k, c.UUID) // names from the new catalog
+			}
+			t.counts = filterHours(ot.counts, func(c *hourCounts) bool { return keep(c.hour) })
+			t.users = filterHours(ot.users, func(e *userEvent) bool { return keep(e.hour) })
+			t.intents = filterHours(ot.intents, func(c *topicCount) bool { return keep(c.hour) })
+			t.flows = filterHours(ot.flows, func(c *topicCount) bool { return keep(c.hour) })
+			t.hasData, t.firstAt = false, 0 // recomputed below
+			s.tenants[k] = t
+			oldLen[t] = [4]int{len(t.counts), len(t.users), len(t.intents), len(t.flows)}
+		}
 	}
 	chIndex := func(k TenantKey, t *tenantData, uuid string) int32 {
 		if i, ok := t.chanIdx[uuid]; ok {
@@ -183,10 +234,10 @@ func (w *Warehouse) loadSnapshot(ctx context.Context) (*Snapshot, error) {
 	err = scanRows(ctx, tx, `SELECT org_uuid, env_uuid, bot_uuid, channel_uuid, hour,
 			sum(conversations)::INTEGER, sum(users)::INTEGER, sum(understood)::INTEGER FROM (
 			SELECT org_uuid, env_uuid, bot_uuid, channel_uuid, epoch_ms(bucket) // 3600000 AS hour,
-				0 AS conversations, user_messages AS users, understood FROM message_traffic
+				0 AS conversations, user_messages AS users, understood FROM message_traffic`+dayFilter+`
 			UNION ALL
 			SELECT org_uuid, env_uuid, bot_uuid, channel_uuid, epoch_ms(bucket) // 3600000,
-				conversations, 0, 0 FROM conversation_traffic)
+				conversations, 0, 0 FROM conversation_traffic`+dayFilter+`)
 		GROUP BY ALL HAVING sum(conversations) + sum(users) > 0
 		ORDER BY org_uuid, env_uuid, bot_uuid, hour, channel_uuid`,
 		func(r rowScanner) error {
@@ -205,10 +256,8 @@ func (w *Warehouse) loadSnapshot(ctx context.Context) (*Snapshot, error) {
 		return nil, fmt.Errorf("load traffic: %w", err)
 	}
 	// Users: dictionary-encoded per tenant.
-	var lastKey TenantKey
-	var userIdx map[string]int32
 	err = scanRows(ctx, tx, `SELECT DISTINCT org_uuid, env_uuid, bot_uuid, channel_uuid, epoch_ms(bucket) // 3600000 AS hour, user_id
-		FROM user_activity ORDER BY org_uuid, env_uuid, bot_uuid, hour, user_id, channel_uuid`,
+		FROM user_activity`+dayFilter+` ORDER BY org_uuid, env_uuid, bot_uuid, hour, user_id, channel_uuid`,
 		func(r rowScanner) error {
 			var k TenantKey
 			var ch, user string
@@ -217,14 +266,11 @@ func (w *Warehouse) loadSnapshot(ctx context.Context) (*Snapshot, error) {
 				return err
 			}
 			t := tenant(k)
-			if k != lastKey || userIdx == nil {
-				lastKey, userIdx = k, map[string]int32{}
-			}
-			u, ok := userIdx[user]
+			u, ok := t.userIdx[user]
 			if !ok {
-				u = int32(len(userIdx))
-				userIdx[user] = u
-				t.nUsers = len(userIdx)
+				u = int32(len(t.userIdx))
+				t.userIdx[user] = u
+				t.nUsers = len(t.userIdx)
 			}
 			e.user, e.ch = u, chIndex(k, t, ch)
 			t.users = append(t.users, e)
@@ -237,10 +283,8 @@ func (w *Warehouse) loadSnapshot(ctx context.Context) (*Snapshot, error) {
 		table, col string
 		intents    bool
 	}{{"intent_counts", "intent", true}, {"flow_counts", "flow", false}} {
-		var lastKey TenantKey
-		var names map[string]int32
 		err = scanRows(ctx, tx, `SELECT org_uuid, env_uuid, bot_uuid, channel_uuid, epoch_ms(bucket) // 3600000 AS hour, `+topic.col+`, sum(n)::INTEGER
-			FROM `+topic.table+` GROUP BY ALL ORDER BY org_uuid, env_uuid, bot_uuid, hour`,
+			FROM `+topic.table+dayFilter+` GROUP BY ALL ORDER BY org_uuid, env_uuid, bot_uuid, hour`,
 			func(r rowScanner) error {
 				var k TenantKey
 				var ch, name string
@@ -249,12 +293,9 @@ func (w *Warehouse) loadSnapshot(ctx context.Context) (*Snapshot, error) {
 					return err
 				}
 				t := tenant(k)
-				if k != lastKey || names == nil {
-					lastKey, names = k, map[string]int32{}
-				}
-				nm := &t.flowNm
+				nm, names := &t.flowNm, t.flowIdx
 				if topic.intents {
-					nm = &t.intentNm
+					nm, names = &t.intentNm, t.intentIdx
 				}
 				i, ok := names[name]
 				if !ok {
@@ -275,7 +316,12 @@ func (w *Warehouse) loadSnapshot(ctx context.Context) (*Snapshot, error) {
 		}
 	}
 	for _, t := range s.tenants {
-		sort.SliceStable(t.counts, func(i, j int) bool { return t.counts[i].hour < t.counts[j].hour })
+		// Rows read now come after the rows kept: merge them by hour.
+		n := oldLen[t]
+		t.counts = mergeByHour(t.counts, n[0], func(c *hourCounts) int64 { return c.hour })
+		t.users = mergeByHour(t.users, n[1], func(e *userEvent) int64 { return e.hour })
+		t.intents = mergeByHour(t.intents, n[2], func(c *topicCount) int64 { return c.hour })
+		t.flows = mergeByHour(t.flows, n[3], func(c *topicCount) int64 { return c.hour })
 	}
 	return s, nil
 }
@@ -393,3 +439,42 @@ func (s *Snapshot) channel(k TenantKey, uuid string) *Channel {
 
 // Channel is the tenant's channel as the API shows it.
 func (s *Snapshot) Channel(k TenantKey, uuid string) *Channel { return s.channel(k, uuid) }
+
+func floorDay(hour int64) int64 {
+	d := hour / 24
+	if hour < 0 && hour%24 != 0 {
+		d--
+	}
+	return d
+}
+
+// filterHours copies the entries that keep returns true for.
+func filterHours[T any](in []T, keep func(*T) bool) []T {
+	out := make([]T, 0, len(in))
+	for i := range in {
+		if keep(&in[i]) {
+			out = append(out, in[i])
+		}
+	}
+	return out
+}
+
+// mergeByHour merges s[:n] and s[n:], each sorted by hour, into one sorted slice.
+func mergeByHour[T any](s []T, n int, hour func(*T) int64) []T {
+	if n == 0 || n == len(s) || hour(&s[n-1]) <= hour(&s[n]) {
+		if !sort.SliceIsSorted(s, func(i, j int) bool { return hour(&s[i]) < hour(&s[j]) }) {
+			sort.SliceStable(s, func(i, j int) bool { return hour(&s[i]) < hour(&s[j]) })
+		}
+		return s
+	}
+	out := make([]T, 0, len(s))
+	a, b := s[:n], s[n:]
+	for len(a) > 0 && len(b) > 0 {
+		if hour(&b[0]) < hour(&a[0]) {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	return append(append(out, a...), b...)
+}

@@ -43,8 +43,9 @@ type Warehouse struct {
 	opts Options
 	log  *slog.Logger
 
-	snapMu sync.RWMutex
-	snap   *Snapshot
+	snapMu    sync.RWMutex
+	snap      *Snapshot
+	refreshMu sync.Mutex // one snapshot load at a time
 }
 
 // File is the database file under the warehouse directory.

@@ -38,6 +38,8 @@ type DB struct {
 func Open(ctx context.Context, o Options) (*DB, error) {
 	var init []string
 	init = append(init, "SET TimeZone='UTC'")
+	// Inserts need not keep input order (ORDER BY still orders): far less memory.
+	init = append(init, "SET preserve_insertion_order=false")
 	if o.Threads > 0 {
 		init = append(init, fmt.Sprintf("SET threads=%d", o.Threads))
 	}
