@@ -162,6 +162,16 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 				return err
 			}
 		}
+		// A large backfill drops the lookup indexes and builds them again at the end:
+		// one bulk build is far cheaper than millions of index updates.
+		bulk := len(touchedDays["messages"])+len(touchedDays["conversations"]) > 2*bulkIndexDays
+		if bulk {
+			for _, idx := range lookupIndexes {
+				if _, err := tx.ExecContext(ctx, "DROP INDEX IF EXISTS "+idx.name); err != nil {
+					return fmt.Errorf("drop index %s: %w", idx.name, err)
+				}
+			}
+		}
 		// The facts go in chunks of days: every statement's memory is bounded by a
 		// chunk, whatever the size of the backfill, and row groups stay sorted by tenant
 		// and time.
@@ -196,6 +206,13 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 			}
 			if err := w.runScript(ctx, tx, "rollup_facts.sql", files); err != nil {
 				return err
+			}
+		}
+		if bulk {
+			for _, idx := range lookupIndexes {
+				if _, err := tx.ExecContext(ctx, "CREATE INDEX "+idx.name+" ON "+idx.on); err != nil {
+					return fmt.Errorf("create index %s: %w", idx.name, err)
+				}
 			}
 		}
 		for ds, days := range touchedDays {
@@ -264,6 +281,17 @@ func (w *Warehouse) fillTouched(ctx context.Context, tx *sql.Tx, touched map[str
 	_, err := tx.ExecContext(ctx, "INSERT INTO touched_days VALUES "+strings.Join(vals, ", "), args...)
 	return err
 }
+
+// lookupIndexes are the ART indexes of migration 0004.
+var lookupIndexes = []struct{ name, on string }{
+	{"message_answers_id", "message_answers (message_id)"},
+	{"conversations_session", "conversations (session_code)"},
+	{"messages_session", "messages (session_code)"},
+}
+
+// bulkIndexDays: a rollup of more days than this rebuilds the indexes instead of
+// updating them row by row.
+const bulkIndexDays = 30
 
 // rollupChunkDays is how many days one pass of the facts script handles.
 const rollupChunkDays = 92

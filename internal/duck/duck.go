@@ -36,19 +36,22 @@ type DB struct {
 
 // Open opens (creating if needed) a DuckDB database.
 func Open(ctx context.Context, o Options) (*DB, error) {
-	var init []string
-	init = append(init, "SET TimeZone='UTC'")
+	// Session settings run on every new connection; instance settings run once (a
+	// spill directory cannot be switched once used).
+	session := []string{"SET TimeZone='UTC'"}
+	var instance []string
 	// Inserts need not keep input order (ORDER BY still orders): far less memory.
-	init = append(init, "SET preserve_insertion_order=false")
+	instance = append(instance, "SET preserve_insertion_order=false")
 	if o.Threads > 0 {
-		init = append(init, fmt.Sprintf("SET threads=%d", o.Threads))
+		instance = append(instance, fmt.Sprintf("SET threads=%d", o.Threads))
 	}
 	if o.MemoryLimit != "" {
-		init = append(init, "SET memory_limit="+Literal(o.MemoryLimit))
+		instance = append(instance, "SET memory_limit="+Literal(o.MemoryLimit))
 	}
 	if o.TempDir != "" {
-		init = append(init, "SET temp_directory="+Literal(o.TempDir))
+		instance = append(instance, "SET temp_directory="+Literal(o.TempDir))
 	}
+	init := session
 	dsn := o.Path
 	if o.ReadOnly && dsn != "" {
 		dsn += "?access_mode=read_only"
@@ -69,6 +72,13 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 		db.Close()
 		connector.Close()
 		return nil, fmt.Errorf("open duckdb %q: %w", o.Path, err)
+	}
+	for _, q := range instance {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			db.Close()
+			connector.Close()
+			return nil, fmt.Errorf("open duckdb %q: %s: %w", o.Path, q, err)
+		}
 	}
 	return &DB{SQL: db, connector: connector}, nil
 }
