@@ -136,4 +136,5 @@ kill $SERVER; wait $SERVER 2>/dev/null || true
   echo "|---|---|---|---|---|---|"
   cat "$RESULTS/api.md"
 } > "$OUT"
+[ "${BENCH_PG:-1}" = 1 ] && ./scripts/bench-pg.sh "$DIR" "$OUT" || true
 cat "$OUT"

@@ -254,6 +254,9 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 	if o.Full {
 		days = nil
 	}
+	if !w.loaded() {
+		return res, nil // nothing serves from this process yet (the rollup command)
+	}
 	if err := w.refresh(ctx, days); err != nil {
 		return res, fmt.Errorf("refresh snapshot after rollup: %w", err)
 	}

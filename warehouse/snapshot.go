@@ -84,11 +84,23 @@ type Snapshot struct {
 	catalog    map[TenantKey]map[string]*Channel
 }
 
-// Snapshot returns the current snapshot (never nil after Refresh).
+// Snapshot returns the current snapshot: empty (generation -1) until Refresh runs.
 func (w *Warehouse) Snapshot() *Snapshot {
 	w.snapMu.RLock()
 	defer w.snapMu.RUnlock()
+	if w.snap == nil {
+		return emptySnapshot
+	}
 	return w.snap
+}
+
+var emptySnapshot = &Snapshot{Generation: -1, tenants: map[TenantKey]*tenantData{}, catalog: map[TenantKey]map[string]*Channel{}}
+
+// loaded reports whether a snapshot was loaded in this process.
+func (w *Warehouse) loaded() bool {
+	w.snapMu.RLock()
+	defer w.snapMu.RUnlock()
+	return w.snap != nil
 }
 
 // Refresh rebuilds the in-memory snapshot from the summary tables.
@@ -101,7 +113,7 @@ func (w *Warehouse) refresh(ctx context.Context, days []string) error {
 	defer w.refreshMu.Unlock()
 	start := time.Now()
 	prev := w.Snapshot()
-	if prev == nil || len(days) > maxIncrementalDays {
+	if !w.loaded() || len(days) > maxIncrementalDays {
 		days = nil
 	}
 	s, err := w.loadSnapshot(ctx, prev, days)

@@ -31,6 +31,9 @@ func TestIncrementalRefreshEqualsFullLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
+	if err := w.Refresh(ctx); err != nil { // a serving process: snapshots follow rollups
+		t.Fatal(err)
+	}
 	if _, err := w.Rollup(ctx, RollupOptions{}); err != nil {
 		t.Fatal(err)
 	}

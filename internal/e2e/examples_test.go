@@ -67,6 +67,9 @@ func newDataset(t testing.TB, landing string) *dataset {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { wh.Close() })
+	if err := wh.Refresh(ctx); err != nil { // as serve does: later rollups refresh it
+		t.Fatal(err)
+	}
 	if _, err := wh.Rollup(ctx, warehouse.RollupOptions{}); err != nil {
 		t.Fatalf("rollup: %v", err)
 	}
