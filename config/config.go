@@ -39,8 +39,10 @@ type Settings struct {
 	AuthTokens string
 	NoAuth     bool
 
-	ReportWorkers       int
-	ReportRetentionDays int
+	ReportWorkers           int
+	ReportRetentionDays     int
+	LakeRetentionDays       int // 0 = keep forever
+	QuarantineRetentionDays int // 0 = keep forever
 
 	ScheduleIncremental string
 	ScheduleNightly     string
@@ -96,6 +98,8 @@ func (s *Settings) table() []setting {
 		{"no-auth", "turn the bearer-token check off (local demos only)", &s.NoAuth},
 		{"report-workers", "report jobs run at once", &s.ReportWorkers},
 		{"report-retention-days", "days a report file is kept", &s.ReportRetentionDays},
+		{"lake-retention-days", "days of messages and conversations kept in the lake and warehouse (0 = forever); enforced nightly", &s.LakeRetentionDays},
+		{"quarantine-retention-days", "days a quarantine file is kept (0 = forever); enforced nightly", &s.QuarantineRetentionDays},
 		{"schedule-incremental", "cron schedule of the incremental extract + rollup (UTC)", &s.ScheduleIncremental},
 		{"schedule-nightly", "cron schedule of the full rollup and lake compaction (UTC)", &s.ScheduleNightly},
 		{"schedule-retention", "cron schedule of the report retention sweep (UTC)", &s.ScheduleRetention},
@@ -246,6 +250,8 @@ func (s *Settings) Validate() error {
 	check(s.MaxHeavy >= 1, "max-heavy", "must be >= 1")
 	check(s.ReportWorkers >= 1, "report-workers", "must be >= 1")
 	check(s.ReportRetentionDays >= 1, "report-retention-days", "must be >= 1")
+	check(s.LakeRetentionDays >= 0, "lake-retention-days", "must be >= 0")
+	check(s.QuarantineRetentionDays >= 0, "quarantine-retention-days", "must be >= 0")
 	check(s.DemoMessages >= 0, "demo-messages", "must be >= 0")
 	for name, spec := range map[string]string{"schedule-incremental": s.ScheduleIncremental,
 		"schedule-nightly": s.ScheduleNightly, "schedule-retention": s.ScheduleRetention} {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/dashboard-analytics/dashboard/etl"
 	"github.com/dashboard-analytics/dashboard/warehouse"
@@ -33,15 +34,27 @@ func Incremental(spec string, eo etl.Options, wh *warehouse.Warehouse) Job {
 	}}
 }
 
-// Nightly compacts the lake and rolls every day up again.
-func Nightly(spec string, eo etl.Options, memoryLimit string, wh *warehouse.Warehouse, log *slog.Logger) Job {
+// Retention is how long each kind of data is kept (days; 0 = forever).
+type Retention struct{ LakeDays, QuarantineDays int }
+
+// Nightly applies the retention, compacts the lake and rolls every day up again (days
+// the retention removed leave the summaries and facts too).
+func Nightly(spec string, eo etl.Options, memoryLimit string, ret Retention, wh *warehouse.Warehouse, log *slog.Logger, now func() time.Time) Job {
+	if now == nil {
+		now = time.Now
+	}
 	return Job{Name: "nightly", Spec: spec, Run: func(ctx context.Context) (Outcome, error) {
+		r, err := etl.ApplyRetention(eo.LakeDir, eo.QuarantineDir, now(), ret.LakeDays, ret.QuarantineDays)
+		if err != nil {
+			return Outcome{}, err
+		}
 		c, err := etl.Compact(ctx, eo.LakeDir, memoryLimit, log)
 		if err != nil {
 			return Outcome{}, err
 		}
 		out, err := ExtractAndRollup(ctx, eo, wh, warehouse.RollupOptions{Full: true})
-		out.Detail = fmt.Sprintf("compacted %d partitions (%d files); %s", c.Partitions, c.FilesIn, out.Detail)
+		out.Detail = fmt.Sprintf("retention removed %d partitions and %d quarantine files; compacted %d partitions (%d files); %s",
+			r.Partitions, r.QuarantineFiles, c.Partitions, c.FilesIn, out.Detail)
 		return out, err
 	}}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -189,5 +190,43 @@ func TestErrorRecorded(t *testing.T) {
 	runs := waitRuns(t, wh, "bad", 1)
 	if runs[0].Status != "FAILED" || runs[0].Error != "disk full" || runs[0].Trigger != "manual" || runs[0].Finished == nil {
 		t.Errorf("run: %+v", runs[0])
+	}
+}
+
+// TestNightlyRetention: the nightly job drops lake days older than the retention, and
+// the full rollup after it drops them from the summaries; newer days stay.
+func TestNightlyRetention(t *testing.T) {
+	dir := t.TempDir()
+	wh := openWarehouse(t, dir)
+	runner := NewRunner(wh, nil, nil)
+	eo := etl.Options{LandingDir: filepath.Join(dir, "landing"), LakeDir: filepath.Join(dir, "lake"), QuarantineDir: filepath.Join(dir, "quarantine"), MemoryLimit: "1GB"}
+	landMessages(t, dir, "a.ndjson", "m1", "m2") // 2026-01-05
+	old := []byte(`{"kind":"message",` + tenantLine + `,"messageId":"old","sessionCode":"s0","channelUuid":"44444444-4444-4444-8444-444444444444","userId":"u1","direction":"USER","createdAt":"2025-06-01T10:00:00Z","content":"oi","type":"TEXT"}` + "\n")
+	if err := os.WriteFile(filepath.Join(dir, "landing", "old.ndjson"), old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := runner.Do(Incremental("", eo, wh), "manual"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "lake", "messages", "date=2025-06-01")); err != nil {
+		t.Fatalf("old partition missing before the sweep: %v", err)
+	}
+	now := func() time.Time { return time.Date(2026, 1, 10, 2, 0, 0, 0, time.UTC) }
+	if err := runner.Do(Nightly("", eo, "1GB", Retention{LakeDays: 90}, wh, nil, now), "manual"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "lake", "messages", "date=2025-06-01")); !os.IsNotExist(err) {
+		t.Fatalf("old partition still in the lake: %v", err)
+	}
+	if n := userMessages(t, wh); n != 2 {
+		t.Fatalf("the kept day has %d USER messages, want 2", n)
+	}
+	var left int64
+	if err := wh.DB().SQL.QueryRow("SELECT count(*) FROM messages WHERE day = DATE '2025-06-01'").Scan(&left); err != nil || left != 0 {
+		t.Fatalf("old day still in the facts: %d %v", left, err)
+	}
+	runs := waitRuns(t, wh, "nightly", 1)
+	if runs[0].Status != "DONE" || !strings.Contains(runs[0].Detail, "retention removed 1 partitions") {
+		t.Errorf("nightly run: %+v", runs[0])
 	}
 }

@@ -45,7 +45,8 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 	runner := jobs.NewRunner(wh, env.log, nil)
 	eo := extractOptions(env)
 	incremental := jobs.Incremental(s.ScheduleIncremental, eo, wh)
-	nightly := jobs.Nightly(s.ScheduleNightly, eo, s.MemoryLimit, wh, env.log)
+	nightly := jobs.Nightly(s.ScheduleNightly, eo, s.MemoryLimit,
+		jobs.Retention{LakeDays: s.LakeRetentionDays, QuarantineDays: s.QuarantineRetentionDays}, wh, env.log, nil)
 	if demo {
 		env.log.Info("empty data dir: writing a demo data set", "messages", s.DemoMessages)
 		st, err := generate.Generate(ctx, generate.Options{Seed: 1, Messages: s.DemoMessages, Days: 90, BadLinesRate: 0.001, Gzip: true}, s.LandingDir())
