@@ -19,6 +19,7 @@ test: ## run every test (real DuckDB, Parquet, HTTP), with short fuzz runs
 	go test -count=1 -timeout 20m ./...
 	go test -run '^$$' -fuzz '^FuzzValidator$$' -fuzztime 10s ./etl
 	go test -run '^$$' -fuzz '^FuzzParseRange$$' -fuzztime 10s ./api
+	go test -run '^$$' -fuzz '^FuzzReportBody$$' -fuzztime 10s ./api
 
 race: ## run the tests with the race detector
 	go test -race -count=1 -timeout 30m ./...
@@ -37,6 +38,7 @@ fuzz: ## run each fuzz target for a minute
 	go test -run '^$$' -fuzz '^FuzzValidator$$' -fuzztime 60s ./etl
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s ./internal/instant
 	go test -run '^$$' -fuzz '^FuzzParseRange$$' -fuzztime 60s ./api
+	go test -run '^$$' -fuzz '^FuzzReportBody$$' -fuzztime 60s ./api
 
 clean: ## remove the binary (not the data dir)
 	rm -rf bin

@@ -1,0 +1,260 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/dashboard-analytics/dashboard/internal/duck"
+)
+
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "dashboard")
+	cmd := exec.Command("go", "build", "-tags", "duckdb_arrow", "-o", bin, "./cmd/dashboard")
+	cmd.Dir = "../.."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func command(bin string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TMPDIR=" + os.TempDir()}
+	return cmd
+}
+
+func mustRun(t *testing.T, bin string, args ...string) {
+	t.Helper()
+	if out, err := command(bin, args...).CombinedOutput(); err != nil {
+		t.Fatalf("dashboard %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// dumpWarehouse renders every summary and fact table, sorted, as text.
+func dumpWarehouse(t *testing.T, dir string) string {
+	t.Helper()
+	db, err := duck.Open(context.Background(), duck.Options{Path: filepath.Join(dir, "warehouse", "warehouse.duckdb"), ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var b strings.Builder
+	for _, tb := range []string{"channels", "message_traffic", "conversation_traffic", "user_activity", "intent_counts", "flow_counts",
+		"messages", "conversations", "conversation_facts", "message_answers"} {
+		rows, err := db.SQL.Query("SELECT * FROM " + tb + " ORDER BY ALL")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		n := 0
+		for rows.Next() {
+			rows.Scan(ptrs...)
+			fmt.Fprintln(&b, tb, vals)
+			n++
+		}
+		rows.Close()
+		if n == 0 && tb != "message_answers" {
+			t.Fatalf("table %s is empty", tb)
+		}
+	}
+	return b.String()
+}
+
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	if out, err := exec.Command("cp", "-a", src, dst).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+}
+
+// TestRollupSurvivesKill kills `dashboard rollup` with SIGKILL at random points; the
+// rollup that finally completes leaves the same tables as an uninterrupted one.
+func TestRollupSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills child processes")
+	}
+	bin := buildBinary(t)
+	root := t.TempDir()
+	d := filepath.Join(root, "killed")
+	mustRun(t, bin, "generate", "--data-dir", d, "--messages", "20000", "--days", "20", "--start", "2026-02-01", "--seed", "7", "--log-level", "error")
+	mustRun(t, bin, "extract", "--data-dir", d, "--log-level", "error")
+	ref := filepath.Join(root, "reference")
+	copyDir(t, d, ref)
+	mustRun(t, bin, "rollup", "--data-dir", ref, "--log-level", "error")
+	want := dumpWarehouse(t, ref)
+
+	rng := rand.New(rand.NewPCG(11, 12))
+	killed := 0
+	for i := 0; i < 8; i++ {
+		cmd := command(bin, "rollup", "--data-dir", d, "--log-level", "error")
+		if i%3 == 2 {
+			cmd.Args = append(cmd.Args, "--full")
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(time.Duration(20+rng.IntN(600)) * time.Millisecond):
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-done
+			killed++
+		}
+	}
+	t.Logf("%d of 8 rollups killed mid-run", killed)
+	mustRun(t, bin, "rollup", "--data-dir", d, "--log-level", "error")
+	if got := dumpWarehouse(t, d); got != want {
+		t.Fatalf("the warehouse after killed rollups differs from an uninterrupted rollup")
+	}
+}
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func startServe(t *testing.T, bin, dir, addr string) *exec.Cmd {
+	t.Helper()
+	cmd := command(bin, "serve", "--no-auth", "--data-dir", dir, "--addr", addr, "--log-level", "error")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return cmd
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	t.Fatal("serve did not come up")
+	return nil
+}
+
+// TestReportsSurviveKill kills the serving process (SIGKILL) right after report
+// requests; after a restart every report is DONE and every file is whole.
+func TestReportsSurviveKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills child processes")
+	}
+	bin := buildBinary(t)
+	d := filepath.Join(t.TempDir(), "data")
+	mustRun(t, bin, "generate", "--data-dir", d, "--messages", "60000", "--days", "20", "--start", "2026-02-01", "--seed", "8", "--log-level", "error")
+	mustRun(t, bin, "extract", "--data-dir", d, "--log-level", "error")
+	mustRun(t, bin, "rollup", "--data-dir", d, "--log-level", "error")
+	tenant := "/org/e0292f69-f65b-44e6-9037-8c46e74a8abd/env/73259740-7753-4fb8-9a4d-c8f7300d020d/bot/a8a3385b-3db2-486b-963c-b5df91911239"
+	rng := rand.New(rand.NewPCG(5, 6))
+	requested := 0
+	for round := 0; round < 3; round++ {
+		addr := freePort(t)
+		srv := startServe(t, bin, d, addr)
+		for _, body := range []string{
+			`{"startDate":"2026-02-01","endDate":"2026-02-20","reportType":"LATEST","sampleSize":10000,"exportType":"xlsx"}`,
+			`{"startDate":"2026-02-01","endDate":"2026-02-20","reportType":"RANDOM","sampleSize":10000}`,
+			`{"startDate":"2026-02-01","endDate":"2026-02-20","reportType":"GROUPED","sampleSize":10000,"exportType":"parquet"}`,
+		} {
+			resp, err := http.Post("http://"+addr+tenant+"/messages/request_report", "application/json", strings.NewReader(body))
+			if err != nil || resp.StatusCode != 202 {
+				t.Fatalf("request_report: %v %v", err, resp)
+			}
+			resp.Body.Close()
+			requested++
+		}
+		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
+		srv.Process.Signal(syscall.SIGKILL)
+		srv.Wait()
+	}
+	addr := freePort(t)
+	srv := startServe(t, bin, d, addr)
+	defer func() { srv.Process.Signal(syscall.SIGTERM); srv.Wait() }()
+	var items []reportItem
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + tenant + "/reports/list?size=100")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page struct{ Content []reportItem }
+		json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		done := 0
+		for _, it := range page.Content {
+			if it.Status == "DONE" {
+				done++
+			} else if it.Status == "FAILED" {
+				t.Fatalf("report %s FAILED: %v", it.FileName, *it.Error)
+			}
+		}
+		if len(page.Content) == requested && done == requested {
+			items = page.Content
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the restart: %d reports, %d done, want %d done", len(page.Content), done, requested)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, it := range items {
+		resp, err := http.Get("http://" + addr + it.FileURL)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("download %s: %v %v", it.FileName, err, resp)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		switch {
+		case strings.HasSuffix(it.FileName, ".csv"):
+			rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+			if err != nil || len(rows) < 2 {
+				t.Errorf("%s: %d rows, %v", it.FileName, len(rows), err)
+			}
+		case strings.HasSuffix(it.FileName, ".xlsx"):
+			f, err := excelize.OpenReader(bytes.NewReader(b))
+			if err != nil {
+				t.Errorf("%s: %v", it.FileName, err)
+				continue
+			}
+			rows, _ := f.GetRows("Sheet1")
+			if len(rows) < 2 {
+				t.Errorf("%s: %d rows", it.FileName, len(rows))
+			}
+		case strings.HasSuffix(it.FileName, ".parquet"):
+			if !bytes.HasPrefix(b, []byte("PAR1")) || !bytes.HasSuffix(b, []byte("PAR1")) {
+				t.Errorf("%s is not a whole Parquet file", it.FileName)
+			}
+		}
+	}
+	if tmps, _ := filepath.Glob(filepath.Join(d, "reports", "*.tmp")); len(tmps) > 0 {
+		t.Errorf("half-written files left: %v", tmps)
+	}
+}
