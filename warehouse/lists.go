@@ -310,19 +310,22 @@ func listMessages(ctx context.Context, tx *sql.Tx, f ListFilter) (int64, []Messa
 	if err := rows.Err(); err != nil {
 		return 0, nil, err
 	}
-	rows, err = tx.QueryContext(ctx, `SELECT message_id, answer_names, answer_texts, answer_buttons FROM message_answers
-		WHERE message_id IN (`+in+`) AND org_uuid = ? AND env_uuid = ? AND bot_uuid = ?`, append(append([]any{}, ids...), tenant...)...)
+	// DuckDB probes an ART index only when the indexed column is the sole filter: the
+	// tenant is checked here, on the few rows the probe returns.
+	rows, err = tx.QueryContext(ctx, `SELECT org_uuid, env_uuid, bot_uuid, message_id, answer_names, answer_texts, answer_buttons
+		FROM message_answers WHERE message_id IN (`+in+`)`, ids...)
 	if err != nil {
 		return 0, nil, err
 	}
 	for rows.Next() {
+		var k TenantKey
 		var id string
 		var names, texts, buttons any
-		if err := rows.Scan(&id, &names, &texts, &buttons); err != nil {
+		if err := rows.Scan(&k.Org, &k.Env, &k.Bot, &id, &names, &texts, &buttons); err != nil {
 			rows.Close()
 			return 0, nil, err
 		}
-		if r := byID[id]; r != nil {
+		if r := byID[id]; r != nil && k == f.Tenant {
 			r.AnswerNames, r.AnswerTexts, r.AnswerButtons = stringList(names), stringList(texts), stringList(buttons)
 		}
 	}
@@ -335,19 +338,22 @@ func listMessages(ctx context.Context, tx *sql.Tx, f ListFilter) (int64, []Messa
 		codes = append(codes, c)
 	}
 	keys := map[string]*string{}
-	rows, err = tx.QueryContext(ctx, `SELECT session_code, business_key FROM conversations
-		WHERE session_code IN (`+placeholders(len(codes))+`) AND org_uuid = ? AND env_uuid = ? AND bot_uuid = ?`, append(codes, tenant...)...)
+	rows, err = tx.QueryContext(ctx, `SELECT org_uuid, env_uuid, bot_uuid, session_code, business_key FROM conversations
+		WHERE session_code IN (`+placeholders(len(codes))+`)`, codes...)
 	if err != nil {
 		return 0, nil, err
 	}
 	for rows.Next() {
+		var k TenantKey
 		var code string
 		var bk sql.NullString
-		if err := rows.Scan(&code, &bk); err != nil {
+		if err := rows.Scan(&k.Org, &k.Env, &k.Bot, &code, &bk); err != nil {
 			rows.Close()
 			return 0, nil, err
 		}
-		keys[code] = nullString(bk)
+		if k == f.Tenant {
+			keys[code] = nullString(bk)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -386,10 +392,11 @@ type Transcript struct {
 	Messages    []DetailMessage
 }
 
-// DetailsSQL is the transcript query of one session (reports reuse it).
-const DetailsSQL = `SELECT message_id, content, direction = 'USER', coalesce(minimum_confidence_achieved, false), intent, type,
-	coalesce(buttons, []), coalesce(entities, []), coalesce(nlp_responses, []), epoch_us(created_at), channel_uuid
-	FROM messages WHERE org_uuid = ? AND env_uuid = ? AND bot_uuid = ? AND session_code = ?
+// DetailsSQL is the transcript query of one session code, every tenant's rows (an
+// index probe; the caller keeps its tenant's).
+const DetailsSQL = `SELECT org_uuid, env_uuid, bot_uuid, message_id, content, direction = 'USER', coalesce(minimum_confidence_achieved, false),
+	intent, type, coalesce(buttons, []), coalesce(entities, []), coalesce(nlp_responses, []), epoch_us(created_at), channel_uuid
+	FROM messages WHERE session_code = ?
 	ORDER BY created_at, message_id`
 
 // Details returns a session's transcript, or nil when the tenant has no such session.
@@ -405,23 +412,44 @@ func details(ctx context.Context, tx *sql.Tx, k TenantKey, session string) (*Tra
 	t := &Transcript{SessionCode: session}
 	var started sql.NullInt64
 	var channel sql.NullString
-	err := tx.QueryRowContext(ctx, `SELECT epoch_us(started_at), channel_uuid FROM conversations
-		WHERE org_uuid = ? AND env_uuid = ? AND bot_uuid = ? AND session_code = ?`, k.Org, k.Env, k.Bot, session).Scan(&started, &channel)
-	if err != nil && err != sql.ErrNoRows {
+	// Index probes on session_code alone (see listMessages); the tenant is checked here.
+	crow, err := tx.QueryContext(ctx, `SELECT org_uuid, env_uuid, bot_uuid, epoch_us(started_at), channel_uuid FROM conversations
+		WHERE session_code = ?`, session)
+	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.QueryContext(ctx, DetailsSQL, k.Org, k.Env, k.Bot, session)
+	for crow.Next() {
+		var ck TenantKey
+		var st int64
+		var ch string
+		if err := crow.Scan(&ck.Org, &ck.Env, &ck.Bot, &st, &ch); err != nil {
+			crow.Close()
+			return nil, err
+		}
+		if ck == k {
+			started, channel = sql.NullInt64{Int64: st, Valid: true}, sql.NullString{String: ch, Valid: true}
+		}
+	}
+	crow.Close()
+	if err := crow.Err(); err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, DetailsSQL, session)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var m DetailMessage
+		var mk TenantKey
 		var intent sql.NullString
 		var buttons, entities, nlp any
-		if err := rows.Scan(&m.MessageID, &m.Content, &m.User, &m.Understood, &intent, &m.Type, &buttons, &entities, &nlp,
+		if err := rows.Scan(&mk.Org, &mk.Env, &mk.Bot, &m.MessageID, &m.Content, &m.User, &m.Understood, &intent, &m.Type, &buttons, &entities, &nlp,
 			&m.CreatedAt, &m.ChannelUUID); err != nil {
 			return nil, err
+		}
+		if mk != k {
+			continue
 		}
 		if m.User {
 			if intent.Valid && intent.String != "" {

@@ -154,11 +154,8 @@ func (w *Warehouse) queryReports(ctx context.Context, q string, args ...any) ([]
 // SessionExists reports whether the tenant has a conversation record or a message of
 // the session.
 func (w *Warehouse) SessionExists(ctx context.Context, k TenantKey, session string) (bool, error) {
-	var n int64
-	err := w.db.SQL.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM conversations WHERE org_uuid = ? AND env_uuid = ? AND bot_uuid = ? AND session_code = ?)
-		+ (SELECT count(*) FROM messages WHERE org_uuid = ? AND env_uuid = ? AND bot_uuid = ? AND session_code = ?)`,
-		k.Org, k.Env, k.Bot, session, k.Org, k.Env, k.Bot, session).Scan(&n)
-	return n > 0, err
+	t, err := w.Details(ctx, k, session)
+	return t != nil, err
 }
 
 // ColumnKind is how a report column is typed in files.

@@ -1,0 +1,148 @@
+// Command lakebench measures the "no precompute" alternative: the dashboard's questions
+// answered at request time by DuckDB straight from the Parquet lake (hive-partitioned
+// by day, so a range reads only its days). It prints requests/s and latency percentiles
+// as JSON lines, like cmd/loadgen, for scripts/bench.sh.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2"
+)
+
+// The questions, as a competent engineer would ask them of the raw rows: the range's
+// hourly series plus the previous period's total, hour window and channel filter.
+var questions = map[string]string{
+	"conversations": `SELECT channel_uuid, date_trunc('hour', started_at) AS h, count(*) FROM conversations
+		WHERE %[1]s AND started_at >= $s AND started_at < $e AND %[2]s GROUP BY ALL
+		UNION ALL SELECT 'prev', NULL, count(*) FROM conversations WHERE %[3]s AND started_at >= $ps AND started_at < $s AND %[2]s`,
+	"messages": `SELECT date_trunc('hour', created_at) AS h, count(*) FROM messages
+		WHERE %[1]s AND direction = 'USER' AND created_at >= $s AND created_at < $e AND %[4]s GROUP BY ALL
+		UNION ALL SELECT NULL, count(*) FROM messages WHERE %[3]s AND direction = 'USER' AND created_at >= $ps AND created_at < $s AND %[4]s`,
+	"users": `SELECT date_trunc('day', created_at) AS d, count(DISTINCT user_id) FROM messages
+		WHERE %[1]s AND direction = 'USER' AND created_at >= $s AND created_at < $e AND %[4]s GROUP BY ALL
+		UNION ALL SELECT NULL, count(DISTINCT user_id) FROM messages WHERE %[1]s AND direction = 'USER' AND created_at >= $s AND created_at < $e AND %[4]s`,
+	"accuracy": `SELECT count(*) FILTER (WHERE minimum_confidence_achieved) * 100.0 / count(*) FROM messages
+		WHERE %[1]s AND direction = 'USER' AND created_at >= $s AND created_at < $e AND %[4]s
+		UNION ALL SELECT count(*) FILTER (WHERE minimum_confidence_achieved) * 100.0 / count(*) FROM messages
+		WHERE %[3]s AND direction = 'USER' AND created_at >= $ps AND created_at < $s AND %[4]s`,
+	"intents": `SELECT channel_uuid, intent, count(*) FROM messages
+		WHERE %[1]s AND direction = 'USER' AND intent <> '' AND created_at >= $s AND created_at < $e AND %[4]s GROUP BY ALL`,
+}
+
+func main() {
+	lake := flag.String("lake", "data/lake", "lake directory")
+	question := flag.String("q", "messages", "conversations, messages, users, accuracy or intents")
+	days := flag.Int("days", 30, "range length in days")
+	from := flag.String("from", "2026-01-01", "earliest start day")
+	span := flag.Int("span", 300, "days after --from a range may start")
+	conns := flag.Int("c", 32, "concurrent queries")
+	dur := flag.Duration("d", 10*time.Second, "duration")
+	bot := flag.String("bot", "a8a3385b-3db2-486b-963c-b5df91911239", "bot UUID")
+	name := flag.String("name", "", "result name")
+	flag.Parse()
+	q, ok := questions[*question]
+	if !ok {
+		fmt.Fprintln(os.Stderr, "lakebench: unknown question", *question)
+		os.Exit(2)
+	}
+	start0, err := time.Parse("2006-01-02", *from)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lakebench: --from:", err)
+		os.Exit(2)
+	}
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lakebench:", err)
+		os.Exit(1)
+	}
+	db.SetMaxOpenConns(*conns)
+	ctx := context.Background()
+	for _, s := range []string{"SET TimeZone='UTC'", "SET threads=2",
+		fmt.Sprintf(`CREATE VIEW messages AS SELECT * FROM read_parquet('%s/messages/*/*.parquet', hive_partitioning = true)`, *lake),
+		fmt.Sprintf(`CREATE VIEW conversations AS SELECT * FROM read_parquet('%s/conversations/*/*.parquet', hive_partitioning = true)`, *lake)} {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			fmt.Fprintln(os.Stderr, "lakebench:", err)
+			os.Exit(1)
+		}
+	}
+	var mu sync.Mutex
+	var lat []float64
+	var errs atomic.Int64
+	deadline := time.Now().Add(*dur)
+	began := time.Now()
+	var wg sync.WaitGroup
+	for c := 0; c < *conns; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(1, uint64(c)))
+			var local []float64
+			for time.Now().Before(deadline) {
+				s := start0.AddDate(0, 0, rng.IntN(*span+1))
+				e := s.AddDate(0, 0, *days)
+				ps := s.AddDate(0, 0, -*days)
+				hours := "true"
+				if rng.IntN(2) == 0 {
+					sh, eh := rng.IntN(24), rng.IntN(24)
+					op := "AND"
+					if sh > eh {
+						op = "OR"
+					}
+					hours = fmt.Sprintf("(hour(%%s) >= %d %s hour(%%s) <= %d)", sh, op, eh)
+				}
+				day := func(a, b time.Time) string {
+					return fmt.Sprintf(`bot_uuid = '%s' AND "date" >= DATE '%s' AND "date" <= DATE '%s'`, *bot, a.Format("2006-01-02"), b.Format("2006-01-02"))
+				}
+				convHours, msgHours := fmt.Sprintf(hours, "started_at", "started_at"), fmt.Sprintf(hours, "created_at", "created_at")
+				if hours == "true" {
+					convHours, msgHours = "true", "true"
+				}
+				text := fmt.Sprintf(q, day(s, e), convHours, day(ps, s), msgHours)
+				for _, p := range []struct{ k, v string }{{"$ps", ps.Format(time.RFC3339)}, {"$s", s.Format(time.RFC3339)}, {"$e", e.Format(time.RFC3339)}} {
+					text = strings.ReplaceAll(text, p.k, "TIMESTAMPTZ '"+p.v+"'")
+				}
+				t0 := time.Now()
+				rows, err := db.QueryContext(ctx, text)
+				if err != nil {
+					errs.Add(1)
+					fmt.Fprintln(os.Stderr, err)
+					continue
+				}
+				for rows.Next() {
+				}
+				rows.Close()
+				local = append(local, float64(time.Since(t0).Microseconds())/1000)
+			}
+			mu.Lock()
+			lat = append(lat, local...)
+			mu.Unlock()
+		}(c)
+	}
+	wg.Wait()
+	elapsed := time.Since(began).Seconds()
+	sort.Float64s(lat)
+	pct := func(p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
+	}
+	if *name == "" {
+		*name = *question
+	}
+	b, _ := json.Marshal(map[string]any{"name": *name, "requests": len(lat), "errors": errs.Load(), "rps": float64(len(lat)) / elapsed,
+		"p50_ms": pct(0.5), "p99_ms": pct(0.99), "mean_bytes": 0})
+	fmt.Println(string(b))
+}
