@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"sort"
+	"sync"
 
 	"github.com/dashboard-analytics/dashboard/internal/calendar"
 )
@@ -162,7 +163,8 @@ func (s *Snapshot) Users(q Query, cal *calendar.Calendar) (total int64, series S
 	}
 	ok := t.allowed(q.Channels)
 	// stamp[g][u] = 1 + the bucket index where user u was last counted at granularity g.
-	stamps := make([]int32, 5*t.nUsers)
+	stamps := getStamps(5 * t.nUsers)
+	defer stampPool.Put(&stamps)
 	sh, sd, sw, sm, st := stamps[0:t.nUsers], stamps[t.nUsers:2*t.nUsers], stamps[2*t.nUsers:3*t.nUsers],
 		stamps[3*t.nUsers:4*t.nUsers], stamps[4*t.nUsers:]
 	lo := searchHour(len(t.users), func(i int) int64 { return t.users[i].hour }, q.Start)
@@ -204,17 +206,32 @@ func (s *Snapshot) UsersTotal(q Query) int64 {
 		return 0
 	}
 	ok := t.allowed(q.Channels)
-	seen := make([]bool, t.nUsers)
+	stamps := getStamps(t.nUsers)
+	defer stampPool.Put(&stamps)
+	seen := stamps
 	var total int64
 	lo := searchHour(len(t.users), func(i int) int64 { return t.users[i].hour }, q.Start)
 	for i := lo; i < len(t.users) && t.users[i].hour < q.End; i++ {
 		e := &t.users[i]
-		if ok[e.ch] && q.Mask.Pass(e.hour) && !seen[e.user] {
-			seen[e.user] = true
+		if ok[e.ch] && q.Mask.Pass(e.hour) && seen[e.user] == 0 {
+			seen[e.user] = 1
 			total++
 		}
 	}
 	return total
+}
+
+// stampPool recycles the per-request user arrays of the distinct counts (megabytes for
+// a large bot): allocating them per request made the garbage collector the p99.
+var stampPool sync.Pool
+
+func getStamps(n int) []int32 {
+	if p, _ := stampPool.Get().(*[]int32); p != nil && cap(*p) >= n {
+		s := (*p)[:n]
+		clear(s)
+		return s
+	}
+	return make([]int32, n)
 }
 
 // Topic is one intent or flow of a channel.

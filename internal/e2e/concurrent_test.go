@@ -15,12 +15,13 @@ import (
 	"time"
 
 	"github.com/dashboard-analytics/dashboard/etl"
-	"github.com/dashboard-analytics/dashboard/warehouse"
+	"github.com/dashboard-analytics/dashboard/jobs"
 )
 
-// TestAnswersDuringRollups hammers the API while extracts and rollups change the data:
-// every answer is a 200, and every answer is wholly the data before or wholly the data
-// after a rollup, never a mix (a snapshot per request; one transaction per list).
+// TestAnswersDuringRollups hammers the API while the scheduled incremental job (real cron
+// wiring, injected clock) extracts and rolls up new data: every answer is a 200, and every
+// answer is wholly the data before or wholly the data after a rollup, never a mix (a
+// snapshot per request; one transaction per list).
 func TestAnswersDuringRollups(t *testing.T) {
 	ds := newDataset(t, filepath.Join(examplesDir, "landing"))
 	ctx := context.Background()
@@ -48,6 +49,14 @@ func TestAnswersDuringRollups(t *testing.T) {
 	base := total(before, "totalAmount")
 	// Each round lands 3 more conversations on 2026-01-15 on one channel.
 	const rounds = 4
+	eo := etl.Options{LandingDir: filepath.Join(ds.dir, "landing"), LakeDir: filepath.Join(ds.dir, "lake"),
+		QuarantineDir: filepath.Join(ds.dir, "quarantine"), MemoryLimit: "1GB"}
+	sched, err := jobs.NewScheduler(jobs.NewRunner(ds.wh, nil, nil), []jobs.Job{jobs.Incremental("*/5 * * * *", eo, ds.wh)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Date(2026, 2, 1, 0, 1, 0, 0, time.UTC)
+	sched.Tick(clock)
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	var bad atomic.Int64
@@ -110,12 +119,24 @@ func TestAnswersDuringRollups(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(ds.dir, "landing", fmt.Sprintf("zz-late-%d.ndjson", r)), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := etl.Extract(ctx, etl.Options{LandingDir: filepath.Join(ds.dir, "landing"), LakeDir: filepath.Join(ds.dir, "lake"),
-			QuarantineDir: filepath.Join(ds.dir, "quarantine"), MemoryLimit: "1GB"}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := ds.wh.Rollup(ctx, warehouse.RollupOptions{}); err != nil {
-			t.Fatal(err)
+		clock = clock.Add(5 * time.Minute)
+		sched.Tick(clock)
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			runs, err := ds.wh.Runs(ctx, "incremental", 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(runs) == r && runs[0].Status != "RUNNING" {
+				if runs[0].Status != "DONE" {
+					t.Fatalf("scheduled run %d: %+v", r, runs[0])
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("scheduled run %d did not finish", r)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 		time.Sleep(30 * time.Millisecond)
 	}
