@@ -271,56 +271,37 @@ func (s *Server) conversationsList(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	if wantsArrow(r) {
-		s.listArrow(w, r, warehouse.KindConversations, f)
-		return
+	listPage(s, w, r, warehouse.KindConversations, f, page, size, s.wh.ListConversations, writeConversationRow)
+}
+
+func writeConversationRow(j *jw, snap *warehouse.Snapshot, k warehouse.TenantKey, c *warehouse.ConversationRow) {
+	j.raw(`{"sessionCode":`)
+	j.str(c.SessionCode)
+	j.raw(`,"businessKey":`)
+	j.optString(c.BusinessKey)
+	j.raw(`,"userMessage":`)
+	j.optString(c.UserMessage)
+	j.raw(`,"satisfaction":`)
+	if c.Satisfaction != nil {
+		j.int(*c.Satisfaction)
+	} else {
+		j.null()
 	}
-	var total int64
-	var rows []warehouse.ConversationRow
-	if !s.heavyQuery(w, r, func(ctx context.Context) (err error) {
-		total, rows, err = s.wh.ListConversations(ctx, f)
-		return err
-	}) {
-		return
-	}
-	snap, k := s.snapshotOf(r), tenantOf(r)
-	var j jw
-	j.pageOf(page, size, total, len(rows), func() {
-		for i := range rows {
-			c := &rows[i]
-			if i > 0 {
-				j.byte(',')
-			}
-			j.raw(`{"sessionCode":`)
-			j.str(c.SessionCode)
-			j.raw(`,"businessKey":`)
-			j.optString(c.BusinessKey)
-			j.raw(`,"userMessage":`)
-			j.optString(c.UserMessage)
-			j.raw(`,"satisfaction":`)
-			if c.Satisfaction != nil {
-				j.int(*c.Satisfaction)
-			} else {
-				j.null()
-			}
-			j.raw(`,"userMessages":`)
-			j.int(c.UserMessages)
-			j.raw(`,"flowsTravelled":`)
-			j.int(c.FlowsTravelled)
-			j.raw(`,"flowsTravelledNames":`)
-			j.strings(c.FlowsTravelledNames)
-			j.raw(`,"conversationStartedAt":`)
-			j.time(c.StartedAt)
-			j.raw(`,"durationInSeconds":`)
-			j.int(c.DurationSeconds)
-			j.raw(`,"channel":`)
-			j.channel(k, snap.Channel(k, c.ChannelUUID))
-			j.raw(`,"tags":`)
-			j.strings(c.Tags)
-			j.byte('}')
-		}
-	})
-	writeJSON(w, http.StatusOK, j.b)
+	j.raw(`,"userMessages":`)
+	j.int(c.UserMessages)
+	j.raw(`,"flowsTravelled":`)
+	j.int(c.FlowsTravelled)
+	j.raw(`,"flowsTravelledNames":`)
+	j.strings(c.FlowsTravelledNames)
+	j.raw(`,"conversationStartedAt":`)
+	j.time(c.StartedAt)
+	j.raw(`,"durationInSeconds":`)
+	j.int(c.DurationSeconds)
+	j.raw(`,"channel":`)
+	j.channel(k, snap.Channel(k, c.ChannelUUID))
+	j.raw(`,"tags":`)
+	j.strings(c.Tags)
+	j.byte('}')
 }
 
 func (s *Server) messagesList(w http.ResponseWriter, r *http.Request) {
@@ -332,14 +313,56 @@ func (s *Server) messagesList(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
+	listPage(s, w, r, warehouse.KindMessages, f, page, size, s.wh.ListMessages, writeMessageRow)
+}
+
+func writeMessageRow(j *jw, snap *warehouse.Snapshot, k warehouse.TenantKey, m *warehouse.MessageRow) {
+	j.raw(`{"messageId":`)
+	j.str(m.MessageID)
+	j.raw(`,"messageText":`)
+	j.str(m.Text)
+	j.raw(`,"sessionCode":`)
+	j.str(m.SessionCode)
+	j.raw(`,"businessKey":`)
+	j.optString(m.BusinessKey)
+	j.raw(`,"minimumConfidenceAchieved":`)
+	j.bool(m.Understood)
+	j.raw(`,"confidence":`)
+	if m.Confidence != nil {
+		j.float(*m.Confidence)
+	} else {
+		j.null()
+	}
+	j.raw(`,"nlpResponses":`)
+	j.nlpResponses(m.NLPResponses)
+	j.raw(`,"answerNames":`)
+	j.strings(m.AnswerNames)
+	j.raw(`,"answerTexts":`)
+	j.strings(m.AnswerTexts)
+	j.raw(`,"answerButtons":`)
+	j.strings(m.AnswerButtons)
+	j.raw(`,"deliveredAt":`)
+	j.time(m.DeliveredAt)
+	j.raw(`,"channel":`)
+	j.channel(k, snap.Channel(k, m.ChannelUUID))
+	j.raw(`,"tags":`)
+	j.strings(m.Tags)
+	j.byte('}')
+}
+
+// listPage answers one page of a list: the rows as JSON (Spring-style page), or as an
+// Arrow stream when the client asks for one.
+func listPage[R any](s *Server, w http.ResponseWriter, r *http.Request, kind string, f warehouse.ListFilter, page, size int,
+	list func(context.Context, warehouse.ListFilter) (int64, []R, error),
+	write func(*jw, *warehouse.Snapshot, warehouse.TenantKey, *R)) {
 	if wantsArrow(r) {
-		s.listArrow(w, r, warehouse.KindMessages, f)
+		s.listArrow(w, r, kind, f)
 		return
 	}
 	var total int64
-	var rows []warehouse.MessageRow
+	var rows []R
 	if !s.heavyQuery(w, r, func(ctx context.Context) (err error) {
-		total, rows, err = s.wh.ListMessages(ctx, f)
+		total, rows, err = list(ctx, f)
 		return err
 	}) {
 		return
@@ -348,41 +371,10 @@ func (s *Server) messagesList(w http.ResponseWriter, r *http.Request) {
 	var j jw
 	j.pageOf(page, size, total, len(rows), func() {
 		for i := range rows {
-			m := &rows[i]
 			if i > 0 {
 				j.byte(',')
 			}
-			j.raw(`{"messageId":`)
-			j.str(m.MessageID)
-			j.raw(`,"messageText":`)
-			j.str(m.Text)
-			j.raw(`,"sessionCode":`)
-			j.str(m.SessionCode)
-			j.raw(`,"businessKey":`)
-			j.optString(m.BusinessKey)
-			j.raw(`,"minimumConfidenceAchieved":`)
-			j.bool(m.Understood)
-			j.raw(`,"confidence":`)
-			if m.Confidence != nil {
-				j.float(*m.Confidence)
-			} else {
-				j.null()
-			}
-			j.raw(`,"nlpResponses":`)
-			j.nlpResponses(m.NLPResponses)
-			j.raw(`,"answerNames":`)
-			j.strings(m.AnswerNames)
-			j.raw(`,"answerTexts":`)
-			j.strings(m.AnswerTexts)
-			j.raw(`,"answerButtons":`)
-			j.strings(m.AnswerButtons)
-			j.raw(`,"deliveredAt":`)
-			j.time(m.DeliveredAt)
-			j.raw(`,"channel":`)
-			j.channel(k, snap.Channel(k, m.ChannelUUID))
-			j.raw(`,"tags":`)
-			j.strings(m.Tags)
-			j.byte('}')
+			write(&j, snap, k, &rows[i])
 		}
 	})
 	writeJSON(w, http.StatusOK, j.b)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dashboard-analytics/dashboard/internal/calendar"
+	"github.com/dashboard-analytics/dashboard/internal/ident"
 	"github.com/dashboard-analytics/dashboard/internal/instant"
 	"github.com/dashboard-analytics/dashboard/warehouse"
 )
@@ -154,30 +155,7 @@ func parseChannels(name string, values []string) ([]string, error) {
 }
 
 // parseUUID checks the 8-4-4-4-12 hex form in any case and lower-cases it.
-func parseUUID(s string, dst *[36]byte) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < 36; i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			switch {
-			case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
-			case c >= 'A' && c <= 'F':
-				c += 'a' - 'A'
-			default:
-				return false
-			}
-		}
-		dst[i] = c
-	}
-	return true
-}
+func parseUUID(s string, dst *[36]byte) bool { return ident.ParseUUID(s, dst) }
 
 // enumParam reads an enum ignoring letter case; "" (absent) gives def.
 func enumParam(name, v, def string, allowed ...string) (string, error) {

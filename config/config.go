@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/dashboard-analytics/dashboard/internal/ident"
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -284,7 +286,7 @@ func ParseTokens(spec string) (map[string][]string, error) {
 			if o == "" {
 				continue
 			}
-			if !isUUID(o) {
+			if !ident.IsUUID(o) {
 				return nil, fmt.Errorf("organization %q is not a UUID", o)
 			}
 			out[tok] = append(out[tok], o)
@@ -294,22 +296,6 @@ func ParseTokens(spec string) (map[string][]string, error) {
 		}
 	}
 	return out, nil
-}
-
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			if c != '-' {
-				return false
-			}
-		} else if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // The data directory's layout.

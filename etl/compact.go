@@ -28,19 +28,11 @@ func Compact(ctx context.Context, lakeRoot, memoryLimit string, log *slog.Logger
 	start := time.Now()
 	var res CompactResult
 	lake := newLake(lakeRoot)
-	unlock, err := lake.lock()
+	db, done, err := lake.openRewrite(ctx, memoryLimit)
 	if err != nil {
 		return res, err
 	}
-	defer unlock()
-	if err := lake.prepare(); err != nil {
-		return res, err
-	}
-	db, err := duck.Open(ctx, duck.Options{MemoryLimit: memoryLimit, TempDir: lake.tmpDir()})
-	if err != nil {
-		return res, err
-	}
-	defer db.Close()
+	defer done()
 	runID := "compact-" + start.UTC().Format("20060102T150405.000000000Z")
 	for _, k := range []keyed{messagesMerge, conversationsMerge} {
 		parts, err := os.ReadDir(lake.path(k.name))

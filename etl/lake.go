@@ -76,6 +76,25 @@ func (l *lakeDir) prepare() error {
 	return nil
 }
 
+// openRewrite takes the writer lock, clears what a killed writer left, and opens the
+// DuckDB instance a partition rewrite (compaction, purge) works in; done releases both.
+func (l *lakeDir) openRewrite(ctx context.Context, memoryLimit string) (*duck.DB, func(), error) {
+	unlock, err := l.lock()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := l.prepare(); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	db, err := duck.Open(ctx, duck.Options{MemoryLimit: memoryLimit, TempDir: l.tmpDir()})
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return db, func() { db.Close(); unlock() }, nil
+}
+
 type manifestEntry struct {
 	Size        int64  `json:"size"`
 	ModTime     int64  `json:"modTime"`

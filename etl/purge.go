@@ -40,19 +40,11 @@ type PurgeResult struct {
 func Purge(ctx context.Context, lakeRoot, quarantineDir string, t TenantFilter, memoryLimit string) (PurgeResult, error) {
 	var res PurgeResult
 	lake := newLake(lakeRoot)
-	unlock, err := lake.lock()
+	db, done, err := lake.openRewrite(ctx, memoryLimit)
 	if err != nil {
 		return res, err
 	}
-	defer unlock()
-	if err := lake.prepare(); err != nil {
-		return res, err
-	}
-	db, err := duck.Open(ctx, duck.Options{MemoryLimit: memoryLimit, TempDir: lake.tmpDir()})
-	if err != nil {
-		return res, err
-	}
-	defer db.Close()
+	defer done()
 	runID := "purge-" + time.Now().UTC().Format("20060102T150405.000000000Z")
 	cond, args := t.SQL()
 	for _, ds := range []string{MessagesDir, ConversationsDir} {

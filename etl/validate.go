@@ -8,6 +8,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
+	"github.com/dashboard-analytics/dashboard/internal/ident"
 	"github.com/dashboard-analytics/dashboard/internal/instant"
 )
 
@@ -683,29 +684,7 @@ func reqUUID(field string, x *fastjson.Value, dst *[36]byte) error {
 
 // ParseUUID checks the canonical 8-4-4-4-12 hex form (any letter case) and writes it
 // lower-cased into dst.
-func ParseUUID(s []byte, dst *[36]byte) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			switch {
-			case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
-			case c >= 'A' && c <= 'F':
-				c += 'a' - 'A'
-			default:
-				return false
-			}
-		}
-		dst[i] = c
-	}
-	return true
-}
+func ParseUUID(s []byte, dst *[36]byte) bool { return ident.ParseUUID(s, dst) }
 
 func quote(b []byte) string {
 	if len(b) > 60 {

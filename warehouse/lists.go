@@ -121,12 +121,18 @@ func (w *Warehouse) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error
 }
 
 // ListConversations returns one page of conversations and the count of all matches.
-func (w *Warehouse) ListConversations(ctx context.Context, f ListFilter) (total int64, out []ConversationRow, err error) {
+func (w *Warehouse) ListConversations(ctx context.Context, f ListFilter) (int64, []ConversationRow, error) {
+	return listInTx(ctx, w, f, listConversations)
+}
+
+// listInTx runs a list's queries in one read transaction.
+func listInTx[R any](ctx context.Context, w *Warehouse, f ListFilter,
+	list func(context.Context, *sql.Tx, ListFilter) (int64, []R, error)) (total int64, rows []R, err error) {
 	err = w.readTx(ctx, func(tx *sql.Tx) error {
-		total, out, err = listConversations(ctx, tx, f)
+		total, rows, err = list(ctx, tx, f)
 		return err
 	})
-	return total, out, err
+	return total, rows, err
 }
 
 func listConversations(ctx context.Context, tx *sql.Tx, f ListFilter) (int64, []ConversationRow, error) {
@@ -228,12 +234,8 @@ func (f *ListFilter) messageWhere() (string, []any) {
 }
 
 // ListMessages returns one page of USER messages and the count of all matches.
-func (w *Warehouse) ListMessages(ctx context.Context, f ListFilter) (total int64, out []MessageRow, err error) {
-	err = w.readTx(ctx, func(tx *sql.Tx) error {
-		total, out, err = listMessages(ctx, tx, f)
-		return err
-	})
-	return total, out, err
+func (w *Warehouse) ListMessages(ctx context.Context, f ListFilter) (int64, []MessageRow, error) {
+	return listInTx(ctx, w, f, listMessages)
 }
 
 func listMessages(ctx context.Context, tx *sql.Tx, f ListFilter) (int64, []MessageRow, error) {

@@ -1,0 +1,82 @@
+package config
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func load(t *testing.T, file string, env map[string]string, args ...string) (Settings, error) {
+	t.Helper()
+	s := Default()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	s.Register(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	if file != "" {
+		p := filepath.Join(t.TempDir(), "dashboard.yaml")
+		if err := os.WriteFile(p, []byte(file), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		env["DASHBOARD_CONFIG"] = p
+	}
+	err := s.Load(fs, func(k string) string { return env[k] })
+	return s, err
+}
+
+// Flags win over the environment, which wins over the file, which wins over defaults.
+func TestPrecedence(t *testing.T) {
+	file := "addr: ':9000'\nmax_page_size: 50\nrequest_timeout: 3s\nauth:\n  tokens: 'a=0a000000-0000-4000-8000-00000000000a'\n"
+	s, err := load(t, file, map[string]string{"DASHBOARD_MAX_PAGE_SIZE": "70", "DASHBOARD_ADDR": ":9001"}, "--addr", ":9002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Addr != ":9002" || s.MaxPageSize != 70 || s.RequestTimeout != 3*time.Second || s.MaxSample != 10000 {
+		t.Errorf("settings: addr %q page %d timeout %v sample %d", s.Addr, s.MaxPageSize, s.RequestTimeout, s.MaxSample)
+	}
+	toks, _ := ParseTokens(s.AuthTokens)
+	if len(toks["a"]) != 1 {
+		t.Errorf("auth.tokens from the file: %v", toks)
+	}
+}
+
+// Errors name the setting.
+func TestValidationNamesTheSetting(t *testing.T) {
+	for _, c := range []struct {
+		file string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"", map[string]string{}, []string{"--max-page-size", "0"}, "max-page-size"},
+		{"", map[string]string{"DASHBOARD_SCHEDULE_NIGHTLY": "every night"}, nil, "schedule-nightly"},
+		{"", map[string]string{"DASHBOARD_WORKERS": "two"}, nil, "workers"},
+		{"", map[string]string{"DASHBOARD_AUTH_TOKENS": "t=not-a-uuid"}, nil, "auth-tokens"},
+		{"no_such_setting: 1\n", map[string]string{}, nil, "no_such_setting"},
+		{"", map[string]string{"DASHBOARD_LOG_LEVEL": "loud"}, nil, "log-level"},
+	} {
+		_, err := load(t, c.file, c.env, c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v %v %q: error %v, want one naming %s", c.args, c.env, c.file, err, c.want)
+		}
+	}
+}
+
+func TestParseTokens(t *testing.T) {
+	got, err := ParseTokens(" t1 = 0A000000-0000-4000-8000-00000000000A , 0b000000-0000-4000-8000-00000000000b ; t2=0c000000-0000-4000-8000-00000000000c;")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got["t1"]) != 2 || got["t1"][0] != "0a000000-0000-4000-8000-00000000000a" || len(got["t2"]) != 1 {
+		t.Errorf("tokens %v", got)
+	}
+	for _, bad := range []string{"t1", "=0a000000-0000-4000-8000-00000000000a", "t1=", "t1=x"} {
+		if _, err := ParseTokens(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
