@@ -1,6 +1,8 @@
 package generate
 
 import (
+	"github.com/dashboard-analytics/dashboard/internal/ident"
+
 	"errors"
 	"fmt"
 	"math"
@@ -118,22 +120,4 @@ func (o Options) normalized(now time.Time) (Options, error) {
 }
 
 // isCanonicalUUID reports whether s is the lower-case 8-4-4-4-12 hex form.
-func isCanonicalUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < 36; i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-				return false
-			}
-		}
-	}
-	return true
-}
+func isCanonicalUUID(s string) bool { return ident.IsUUID(s) }
