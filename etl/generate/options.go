@@ -1,14 +1,14 @@
 package generate
 
 import (
-	"github.com/dashboard-analytics/dashboard/internal/ident"
-
 	"errors"
 	"fmt"
 	"math"
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/dashboard-analytics/dashboard/internal/ident"
 )
 
 // Options fix a generated data set: the same Options give byte-identical files.
