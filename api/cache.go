@@ -22,7 +22,14 @@ type answerCache struct {
 }
 
 type cachedAnswer struct {
-	body, gz []byte
+	body   []byte
+	gzOnce sync.Once
+	gz     []byte // compressed the first time a client accepts gzip
+}
+
+func (a *cachedAnswer) gzipped() []byte {
+	a.gzOnce.Do(func() { a.gz = gzipBytes(a.body) })
+	return a.gz
 }
 
 func newAnswerCache(maxBytes int) *answerCache {
@@ -44,7 +51,7 @@ func (c *answerCache) put(gen int64, key string, a *cachedAnswer) {
 	if gen < c.gen {
 		return // computed from an older snapshot
 	}
-	size := len(a.body) + len(a.gz) + len(key)
+	size := 2*len(a.body) + len(key) // the gzip bytes, when made, are far smaller
 	if gen > c.gen || c.bytes+size > c.maxBytes {
 		// A new generation, or full: start over (the hot answers come back at once).
 		c.gen, c.entries, c.bytes = gen, map[string]*cachedAnswer{}, 0
@@ -104,8 +111,7 @@ func (s *Server) cached(next http.Handler) http.Handler {
 				w.Write(rec.buf.Bytes())
 				return
 			}
-			body := rec.buf.Bytes()
-			a = &cachedAnswer{body: body, gz: gzipBytes(body)}
+			a = &cachedAnswer{body: rec.buf.Bytes()}
 			s.cache.put(snap.Generation, key, a)
 		}
 		h := w.Header()
@@ -114,7 +120,7 @@ func (s *Server) cached(next http.Handler) http.Handler {
 		body := a.body
 		if acceptsGzip(r) {
 			h.Set("Content-Encoding", "gzip")
-			body = a.gz
+			body = a.gzipped()
 		}
 		h.Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(http.StatusOK)
