@@ -234,6 +234,17 @@ func getStamps(n int) []int32 {
 	return make([]int32, n)
 }
 
+var countPool sync.Pool
+
+func getCounts(n int) []int64 {
+	if p, _ := countPool.Get().(*[]int64); p != nil && cap(*p) >= n {
+		c := (*p)[:n]
+		clear(c)
+		return c
+	}
+	return make([]int64, n)
+}
+
 // Topic is one intent or flow of a channel.
 type Topic struct {
 	Name         string
@@ -258,21 +269,46 @@ func (s *Snapshot) Stacking(q Query, intents bool) []StackChannel {
 		rows, names = t.intents, t.intentNm
 	}
 	ok := t.allowed(q.Channels)
+	nch, ntop := len(t.channels), len(names)
 	perChan := map[int32]map[int32]int64{}
-	totals := map[int32]int64{}
 	lo := searchHour(len(rows), func(i int) int64 { return rows[i].hour }, q.Start)
-	for i := lo; i < len(rows) && rows[i].hour < q.End; i++ {
-		r := &rows[i]
-		if !ok[r.ch] || !q.Mask.Pass(r.hour) || r.n == 0 {
-			continue
+	var totals []int64
+	if nch*ntop <= 1<<20 {
+		// Dense counters [channel][topic], pooled: a map per request made the GC the p99.
+		counts := getCounts(nch * ntop)
+		defer countPool.Put(&counts)
+		totals = getCounts(ntop)
+		defer countPool.Put(&totals)
+		for i := lo; i < len(rows) && rows[i].hour < q.End; i++ {
+			r := &rows[i]
+			if ok[r.ch] && q.Mask.Pass(r.hour) {
+				counts[int(r.ch)*ntop+int(r.topic)] += int64(r.n)
+				totals[r.topic] += int64(r.n)
+			}
 		}
-		m := perChan[r.ch]
-		if m == nil {
-			m = map[int32]int64{}
-			perChan[r.ch] = m
+		for ch := 0; ch < nch; ch++ {
+			for topic, n := range counts[ch*ntop : (ch+1)*ntop] {
+				if n > 0 {
+					if perChan[int32(ch)] == nil {
+						perChan[int32(ch)] = map[int32]int64{}
+					}
+					perChan[int32(ch)][int32(topic)] = n
+				}
+			}
 		}
-		m[r.topic] += int64(r.n)
-		totals[r.topic] += int64(r.n)
+	} else {
+		// Very many topics: sparse counters.
+		totals = make([]int64, ntop)
+		for i := lo; i < len(rows) && rows[i].hour < q.End; i++ {
+			r := &rows[i]
+			if ok[r.ch] && q.Mask.Pass(r.hour) && r.n != 0 {
+				if perChan[r.ch] == nil {
+					perChan[r.ch] = map[int32]int64{}
+				}
+				perChan[r.ch][r.topic] += int64(r.n)
+				totals[r.topic] += int64(r.n)
+			}
+		}
 	}
 	out := make([]StackChannel, 0, len(perChan))
 	for ch, m := range perChan {
