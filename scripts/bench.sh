@@ -21,6 +21,13 @@ LAST=$(date -u -d "1 day ago" +%Y-%m-%d)
 RESULTS=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$RESULTS"' EXIT
 row() { echo "$*" >> "$RESULTS/rows.md"; }
+# timed FILE CMD…: "seconds peak-KB" into FILE (GNU time when installed; else no memory figure).
+timed() {
+  local out=$1; shift
+  if [ -x /usr/bin/time ]; then /usr/bin/time -f "%e %M" -o "$out" "$@"; return; fi
+  local t0 t1; t0=$(date +%s.%N); "$@"; t1=$(date +%s.%N)
+  python3 -c "print(round($t1-$t0,2), 0)" > "$out"
+}
 secs() { python3 -c "import sys;print(round(float(sys.argv[1]),2))" "$1"; }
 
 # 1. Data set (kept between runs; delete $DIR to regenerate).
@@ -33,23 +40,25 @@ rm -rf "$DIR/lake" "$DIR/quarantine" "$DIR/warehouse" "$DIR/reports"
 RAW=$(du -sb "$DIR/landing" | cut -f1)
 
 # 2. Extract.
-/usr/bin/time -f "%e %M" -o "$RESULTS/extract.time" bin/dashboard extract --data-dir "$DIR" --log-level warn > "$RESULTS/extract.out"
+timed "$RESULTS/extract.time" bin/dashboard extract --data-dir "$DIR" --log-level warn > "$RESULTS/extract.out"
 read EXT_S EXT_KB < "$RESULTS/extract.time"
 LOADED=$(grep -o 'messages=[0-9]*' "$RESULTS/extract.out" | head -1 | cut -d= -f2)
 row "| extract (landing → lake, $(numfmt --to=iec $RAW) gzip NDJSON) | $(secs $EXT_S) s | $(python3 -c "print(f'{$LOADED/$EXT_S:,.0f}')") messages/s | peak RSS $((EXT_KB/1024)) MB |"
 
 # 3. Full rollup.
-/usr/bin/time -f "%e %M" -o "$RESULTS/rollup.time" bin/dashboard rollup --data-dir "$DIR" --full --log-level warn > /dev/null
+timed "$RESULTS/rollup.time" bin/dashboard rollup --data-dir "$DIR" --full --log-level warn > /dev/null
 read RU_S RU_KB < "$RESULTS/rollup.time"
 row "| full rollup (summaries + facts, $(python3 -c "print(f'{$LOADED:,}')") messages) | $(secs $RU_S) s | | peak RSS $((RU_KB/1024)) MB |"
 
 # 4. Incremental: one more day lands.
 NEXT=$(date -u +%Y-%m-%d)
 bin/dashboard generate --data-dir "$DIR" --messages $((MSGS / DAYS)) --days 1 --start "$NEXT" --seed 2 --bad-lines-rate 0 > /dev/null
-/usr/bin/time -f "%e" -o "$RESULTS/ext1.time" bin/dashboard extract --data-dir "$DIR" --log-level warn > /dev/null
-/usr/bin/time -f "%e" -o "$RESULTS/ru1.time" bin/dashboard rollup --data-dir "$DIR" --log-level warn > "$RESULTS/ru1.out"
-row "| incremental: extract one new day ($((MSGS / DAYS)) messages) | $(secs $(cat $RESULTS/ext1.time)) s | | |"
-row "| incremental: rollup of the touched days | $(secs $(cat $RESULTS/ru1.time)) s | $(cat $RESULTS/ru1.out) | |"
+timed "$RESULTS/ext1.time" bin/dashboard extract --data-dir "$DIR" --log-level warn > /dev/null
+timed "$RESULTS/ru1.time" bin/dashboard rollup --data-dir "$DIR" --log-level warn > "$RESULTS/ru1.out"
+read EXT1_S _ < "$RESULTS/ext1.time"
+read RU1_S _ < "$RESULTS/ru1.time"
+row "| incremental: extract one new day ($((MSGS / DAYS)) messages) | $(secs $EXT1_S) s | | |"
+row "| incremental: rollup of the touched days | $(secs $RU1_S) s | $(cat $RESULTS/ru1.out) | |"
 rm -f "$DIR"/landing/gen-2-*
 
 # 5. The API under load.
