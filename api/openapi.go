@@ -36,7 +36,7 @@ func (s *Server) openapiDoc() map[string]any {
 		if len(params) > 0 {
 			op["parameters"] = params
 		}
-		if rt.method == "POST" && strings.HasSuffix(rt.path, "s/request_report") {
+		if rt.name == "conversationsRequestReport" || rt.name == "messagesRequestReport" {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": reportBodySchema}}}
 			op["responses"].(map[string]any)["202"] = map[string]any{"description": "Accepted: the report is written in the background"}
 		}

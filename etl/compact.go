@@ -59,7 +59,7 @@ func Compact(ctx context.Context, lakeRoot, memoryLimit string, log *slog.Logger
 				return res, err
 			}
 			q := fmt.Sprintf(`COPY (SELECT * FROM read_parquet(%s, union_by_name=true) ORDER BY %s) TO %s (FORMAT parquet, COMPRESSION zstd)`,
-				fileList(files), k.sortBy, duck.Literal(filepath.Join(stage, "part-"+runID+".parquet")))
+				duck.LiteralList(files), k.sortBy, duck.Literal(filepath.Join(stage, "part-"+runID+".parquet")))
 			if _, err := db.SQL.ExecContext(ctx, q); err != nil {
 				return res, fmt.Errorf("compact %s/%s: %w", k.name, p.Name(), err)
 			}

@@ -484,7 +484,6 @@ func syncDir(dir string) error {
 type stager struct {
 	mu   sync.Mutex
 	conn *duck.ArrowConn
-	rows map[string]int64
 }
 
 const (
@@ -520,7 +519,7 @@ func newStager(ctx context.Context, db *duck.DB) (*stager, error) {
 			return nil, fmt.Errorf("create staging tables: %w", err)
 		}
 	}
-	return &stager{conn: conn, rows: map[string]int64{}}, nil
+	return &stager{conn: conn}, nil
 }
 
 func (s *stager) add(ctx context.Context, table string, rec arrow.RecordBatch) error {
@@ -530,11 +529,7 @@ func (s *stager) add(ctx context.Context, table string, rec arrow.RecordBatch) e
 	defer rec.Release()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.conn.InsertRecords(ctx, table, rec.Schema(), []arrow.RecordBatch{rec}); err != nil {
-		return err
-	}
-	s.rows[table] += rec.NumRows()
-	return nil
+	return s.conn.InsertRecords(ctx, table, rec.Schema(), []arrow.RecordBatch{rec})
 }
 
 // truncate empties the staging tables for the next group.

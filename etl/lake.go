@@ -184,14 +184,6 @@ func parquetFiles(dir string) ([]string, error) {
 	return out, err
 }
 
-func fileList(paths []string) string {
-	q := make([]string, len(paths))
-	for i, p := range paths {
-		q[i] = duck.Literal(p)
-	}
-	return "[" + strings.Join(q, ", ") + "]"
-}
-
 // keyed describes how one partitioned dataset merges.
 type keyed struct {
 	name     string // messages or conversations
@@ -301,7 +293,7 @@ func mergePartitioned(ctx context.Context, d *duck.DB, lake *lakeDir, runID stri
 		// Lake rows with a key of this run (only the columns the merge needs).
 		err = execAll(ctx, db,
 			fmt.Sprintf(`CREATE OR REPLACE TABLE old AS SELECT %s FROM read_parquet(%s, hive_partitioning=true, union_by_name=true)
-				SEMI JOIN %s USING (%s)`, k.oldCols, fileList(existing), k.stage, k.key),
+				SEMI JOIN %s USING (%s)`, k.oldCols, duck.LiteralList(existing), k.stage, k.key),
 			fmt.Sprintf(`CREATE OR REPLACE TABLE beaten AS SELECT c.%s, c.source_file, c.source_line FROM cand c
 				SEMI JOIN old USING (%s) WHERE EXISTS (SELECT 1 FROM old o WHERE %s AND %s)`,
 				strings.ReplaceAll(k.key, ", ", ", c."), k.key, joinOn("o", "c", k.key), k.beats),
@@ -357,7 +349,7 @@ func mergePartitioned(ctx context.Context, d *duck.DB, lake *lakeDir, runID stri
 				UNION ALL BY NAME
 				SELECT * FROM adds WHERE strftime("date", '%%Y-%%m-%%d') IN (SELECT strftime("date", '%%Y-%%m-%%d') FROM evict)
 			)) TO %[4]s %[5]s`,
-			fileList(files), k.key, k.sortBy, duck.Literal(filepath.Join(stage, "rewrite")), opts)
+			duck.LiteralList(files), k.key, k.sortBy, duck.Literal(filepath.Join(stage, "rewrite")), opts)
 		if err := execAll(ctx, db, q); err != nil {
 			return st, err
 		}
@@ -500,7 +492,7 @@ func mergeChannels(ctx context.Context, d *duck.DB, lake *lakeDir, runID string)
 	}
 	src := "SELECT * FROM " + tableChannels
 	if len(existing) > 0 {
-		src = fmt.Sprintf("SELECT * FROM read_parquet(%s, union_by_name=true) UNION ALL BY NAME SELECT * FROM %s", fileList(existing), tableChannels)
+		src = fmt.Sprintf("SELECT * FROM read_parquet(%s, union_by_name=true) UNION ALL BY NAME SELECT * FROM %s", duck.LiteralList(existing), tableChannels)
 	}
 	err = execAll(ctx, db, fmt.Sprintf(`CREATE OR REPLACE TABLE chan_all AS SELECT * FROM (%s)
 		QUALIFY row_number() OVER (PARTITION BY org_uuid, env_uuid, bot_uuid, channel_uuid ORDER BY source_file DESC, source_line DESC) = 1`, src))
@@ -518,7 +510,7 @@ func mergeChannels(ctx context.Context, d *duck.DB, lake *lakeDir, runID string)
 			SEMI JOIN %s s USING (org_uuid, env_uuid, bot_uuid, channel_uuid)
 			WHERE o.source_file IN (SELECT path FROM run_files)
 			AND NOT EXISTS (SELECT 1 FROM chan_all c WHERE c.org_uuid = o.org_uuid AND c.env_uuid = o.env_uuid AND c.bot_uuid = o.bot_uuid
-				AND c.channel_uuid = o.channel_uuid AND c.source_file = o.source_file AND c.source_line = o.source_line)`, fileList(existing), tableChannels))
+				AND c.channel_uuid = o.channel_uuid AND c.source_file = o.source_file AND c.source_line = o.source_line)`, duck.LiteralList(existing), tableChannels))
 		if err != nil {
 			return 0, 0, 0, err
 		}

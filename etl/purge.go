@@ -64,7 +64,7 @@ func Purge(ctx context.Context, lakeRoot, quarantineDir string, t TenantFilter, 
 				continue
 			}
 			var n int64
-			if err := db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+fileList(files)+", union_by_name=true) WHERE "+cond, args...).Scan(&n); err != nil {
+			if err := db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+duck.LiteralList(files)+", union_by_name=true) WHERE "+cond, args...).Scan(&n); err != nil {
 				return res, fmt.Errorf("purge %s/%s: %w", ds, p.Name(), err)
 			}
 			if n == 0 {
@@ -75,11 +75,11 @@ func Purge(ctx context.Context, lakeRoot, quarantineDir string, t TenantFilter, 
 				return res, err
 			}
 			var left int64
-			if err := db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+fileList(files)+", union_by_name=true) WHERE NOT ("+cond+")", args...).Scan(&left); err != nil {
+			if err := db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+duck.LiteralList(files)+", union_by_name=true) WHERE NOT ("+cond+")", args...).Scan(&left); err != nil {
 				return res, err
 			}
 			if left > 0 {
-				q := "COPY (SELECT * FROM read_parquet(" + fileList(files) + ", union_by_name=true) WHERE NOT (" + cond + ")) TO " +
+				q := "COPY (SELECT * FROM read_parquet(" + duck.LiteralList(files) + ", union_by_name=true) WHERE NOT (" + cond + ")) TO " +
 					duck.Literal(filepath.Join(stage, "part-"+runID+".parquet")) + " (FORMAT parquet, COMPRESSION zstd)"
 				if _, err := db.SQL.ExecContext(ctx, q, args...); err != nil {
 					return res, fmt.Errorf("purge %s/%s: %w", ds, p.Name(), err)
@@ -105,7 +105,7 @@ func Purge(ctx context.Context, lakeRoot, quarantineDir string, t TenantFilter, 
 	}
 	if len(chans) > 0 {
 		var n int64
-		if err := db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+fileList(chans)+", union_by_name=true) WHERE "+cond, args...).Scan(&n); err != nil {
+		if err := db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+duck.LiteralList(chans)+", union_by_name=true) WHERE "+cond, args...).Scan(&n); err != nil {
 			return res, err
 		}
 		if n > 0 {
@@ -113,7 +113,7 @@ func Purge(ctx context.Context, lakeRoot, quarantineDir string, t TenantFilter, 
 			if err := os.MkdirAll(filepath.Dir(tmp), 0o755); err != nil {
 				return res, err
 			}
-			q := "COPY (SELECT * FROM read_parquet(" + fileList(chans) + ", union_by_name=true) WHERE NOT (" + cond + ")) TO " + duck.Literal(tmp) + " (FORMAT parquet, COMPRESSION zstd)"
+			q := "COPY (SELECT * FROM read_parquet(" + duck.LiteralList(chans) + ", union_by_name=true) WHERE NOT (" + cond + ")) TO " + duck.Literal(tmp) + " (FORMAT parquet, COMPRESSION zstd)"
 			if _, err := db.SQL.ExecContext(ctx, q, args...); err != nil {
 				return res, err
 			}

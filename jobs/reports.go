@@ -23,13 +23,19 @@ type ReportQueue struct {
 	dir     string
 	log     *slog.Logger
 	now     func() time.Time
-	queue   chan string
+	queue   chan queued
 	workers int
 	wg      sync.WaitGroup
 	ctx     context.Context
 	cancel  context.CancelFunc
 	// OnFinish, when set, is called after every report (metrics, tests).
 	OnFinish func(r *warehouse.Report, status string, took time.Duration)
+}
+
+// queued is a report waiting for a worker.
+type queued struct {
+	tenant warehouse.TenantKey
+	id     string
 }
 
 // NewReportQueue builds a queue writing files into dir.
@@ -44,7 +50,7 @@ func NewReportQueue(wh *warehouse.Warehouse, dir string, workers int, log *slog.
 		workers = 1
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &ReportQueue{wh: wh, dir: dir, log: log, now: now, queue: make(chan string, 10000), workers: workers, ctx: ctx, cancel: cancel}
+	return &ReportQueue{wh: wh, dir: dir, log: log, now: now, queue: make(chan queued, 10000), workers: workers, ctx: ctx, cancel: cancel}
 }
 
 // Start starts the workers and queues the reports a previous process left unfinished.
@@ -75,7 +81,7 @@ func (q *ReportQueue) Start(ctx context.Context) error {
 // Submit queues a recorded report.
 func (q *ReportQueue) Submit(id string, k warehouse.TenantKey) {
 	select {
-	case q.queue <- k.Org + "|" + k.Env + "|" + k.Bot + "|" + id:
+	case q.queue <- queued{tenant: k, id: id}:
 	default:
 		q.log.Warn("report queue full: the report runs after the next restart", "report", id)
 	}
@@ -100,8 +106,7 @@ func (q *ReportQueue) work() {
 		case <-q.ctx.Done():
 			return
 		case item := <-q.queue:
-			parts := strings.SplitN(item, "|", 4)
-			q.run(warehouse.TenantKey{Org: parts[0], Env: parts[1], Bot: parts[2]}, parts[3])
+			q.run(item.tenant, item.id)
 		}
 	}
 }

@@ -98,8 +98,8 @@ func order(col string, desc bool, tie string) string {
 	return col + " " + dir + " NULLS LAST, " + tie + " ASC"
 }
 
-// ConversationsSQL is the query of the matching conversations, in list order, without
-// paging (reports reuse it).
+// ConversationsSQL is the query of the matching conversations in list order, without
+// paging.
 func (f *ListFilter) ConversationsSQL(columns string) (string, []any) {
 	where, args := f.conversationWhere()
 	return "SELECT " + columns + " FROM conversation_facts WHERE " + where +

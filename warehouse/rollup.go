@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/dashboard-analytics/dashboard/internal/duck"
 )
 
 // RollupOptions choose the days to roll up.
@@ -330,7 +332,7 @@ func (w *Warehouse) runScript(ctx context.Context, tx *sql.Tx, name string, file
 			if strings.Contains(stmt, "-- needs: "+ds) && len(list) == 0 {
 				skip = true
 			}
-			stmt = strings.ReplaceAll(stmt, "{{"+ds+"}}", fileList(list))
+			stmt = strings.ReplaceAll(stmt, "{{"+ds+"}}", duck.LiteralList(list))
 		}
 		for _, ds := range []string{"messages", "conversations", "channels"} {
 			if strings.Contains(stmt, "-- needs: "+ds) && len(files[ds]) == 0 {

@@ -2,7 +2,6 @@ package warehouse
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -76,7 +75,6 @@ func TestIncrementalRefreshEqualsFullLoad(t *testing.T) {
 			t.Errorf("%v: flows differ", k)
 		}
 	}
-	_ = os.Remove
 }
 
 func mustDay(s string) (t timeT) { t, _ = parseDay(s); return t }

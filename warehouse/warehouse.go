@@ -141,14 +141,6 @@ func (w *Warehouse) migrate(ctx context.Context) error {
 	return nil
 }
 
-func fileList(paths []string) string {
-	q := make([]string, len(paths))
-	for i, p := range paths {
-		q[i] = duck.Literal(p)
-	}
-	return "[" + strings.Join(q, ", ") + "]"
-}
-
 // Ping checks that the summary tables can be read.
 func (w *Warehouse) Ping(ctx context.Context) error {
 	var n int64

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -144,5 +143,4 @@ func printWelcome(env *cmdEnv, addr, token string) {
 	}
 	fmt.Fprintf(w, "  curl -s%s '%s/conversations/list?startDate=%s&endDate=%s&sort=satisfaction&size=10'\n", auth, tenant, start, end)
 	fmt.Fprintf(w, "  curl -s '%s/healthz'\n\n", base)
-	_ = os.Stdout
 }

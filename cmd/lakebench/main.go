@@ -12,13 +12,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/dashboard-analytics/dashboard/internal/loadstat"
 )
 
 // The questions, as a competent engineer would ask them of the raw rows: the range's
@@ -77,72 +76,45 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	var mu sync.Mutex
-	var lat []float64
-	var errs atomic.Int64
-	deadline := time.Now().Add(*dur)
-	began := time.Now()
-	var wg sync.WaitGroup
-	for c := 0; c < *conns; c++ {
-		wg.Add(1)
-		go func(c int) {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(1, uint64(c)))
-			var local []float64
-			for time.Now().Before(deadline) {
-				s := start0.AddDate(0, 0, rng.IntN(*span+1))
-				e := s.AddDate(0, 0, *days)
-				ps := s.AddDate(0, 0, -*days)
-				hours := "true"
-				if rng.IntN(2) == 0 {
-					sh, eh := rng.IntN(24), rng.IntN(24)
-					op := "AND"
-					if sh > eh {
-						op = "OR"
-					}
-					hours = fmt.Sprintf("(hour(%%s) >= %d %s hour(%%s) <= %d)", sh, op, eh)
-				}
-				day := func(a, b time.Time) string {
-					return fmt.Sprintf(`bot_uuid = '%s' AND "date" >= DATE '%s' AND "date" <= DATE '%s'`, *bot, a.Format("2006-01-02"), b.Format("2006-01-02"))
-				}
-				convHours, msgHours := fmt.Sprintf(hours, "started_at", "started_at"), fmt.Sprintf(hours, "created_at", "created_at")
-				if hours == "true" {
-					convHours, msgHours = "true", "true"
-				}
-				text := fmt.Sprintf(q, day(s, e), convHours, day(ps, s), msgHours)
-				for _, p := range []struct{ k, v string }{{"$ps", ps.Format(time.RFC3339)}, {"$s", s.Format(time.RFC3339)}, {"$e", e.Format(time.RFC3339)}} {
-					text = strings.ReplaceAll(text, p.k, "TIMESTAMPTZ '"+p.v+"'")
-				}
-				t0 := time.Now()
-				rows, err := db.QueryContext(ctx, text)
-				if err != nil {
-					errs.Add(1)
-					fmt.Fprintln(os.Stderr, err)
-					continue
-				}
-				for rows.Next() {
-				}
-				rows.Close()
-				local = append(local, float64(time.Since(t0).Microseconds())/1000)
-			}
-			mu.Lock()
-			lat = append(lat, local...)
-			mu.Unlock()
-		}(c)
-	}
-	wg.Wait()
-	elapsed := time.Since(began).Seconds()
-	sort.Float64s(lat)
-	pct := func(p float64) float64 {
-		if len(lat) == 0 {
-			return 0
-		}
-		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
-	}
 	if *name == "" {
 		*name = *question
 	}
-	b, _ := json.Marshal(map[string]any{"name": *name, "requests": len(lat), "errors": errs.Load(), "rps": float64(len(lat)) / elapsed,
-		"p50_ms": pct(0.5), "p99_ms": pct(0.99), "mean_bytes": 0})
+	r := loadstat.Run(*name, *conns, *dur, func(c int) func() (int64, error) {
+		rng := rand.New(rand.NewPCG(1, uint64(c)))
+		return func() (int64, error) {
+			s := start0.AddDate(0, 0, rng.IntN(*span+1))
+			e := s.AddDate(0, 0, *days)
+			ps := s.AddDate(0, 0, -*days)
+			hours := "true"
+			if rng.IntN(2) == 0 {
+				sh, eh := rng.IntN(24), rng.IntN(24)
+				op := "AND"
+				if sh > eh {
+					op = "OR"
+				}
+				hours = fmt.Sprintf("(hour(%%s) >= %d %s hour(%%s) <= %d)", sh, op, eh)
+			}
+			day := func(a, b time.Time) string {
+				return fmt.Sprintf(`bot_uuid = '%s' AND "date" >= DATE '%s' AND "date" <= DATE '%s'`, *bot, a.Format("2006-01-02"), b.Format("2006-01-02"))
+			}
+			convHours, msgHours := fmt.Sprintf(hours, "started_at", "started_at"), fmt.Sprintf(hours, "created_at", "created_at")
+			if hours == "true" {
+				convHours, msgHours = "true", "true"
+			}
+			text := fmt.Sprintf(q, day(s, e), convHours, day(ps, s), msgHours)
+			for _, p := range []struct{ k, v string }{{"$ps", ps.Format(time.RFC3339)}, {"$s", s.Format(time.RFC3339)}, {"$e", e.Format(time.RFC3339)}} {
+				text = strings.ReplaceAll(text, p.k, "TIMESTAMPTZ '"+p.v+"'")
+			}
+			rows, err := db.QueryContext(ctx, text)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 0, err
+			}
+			for rows.Next() {
+			}
+			return 0, rows.Close()
+		}
+	})
+	b, _ := json.Marshal(r)
 	fmt.Println(string(b))
 }

@@ -15,23 +15,11 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
-)
 
-type result struct {
-	Name      string  `json:"name"`
-	Requests  int64   `json:"requests"`
-	Errors    int64   `json:"errors"`
-	RPS       float64 `json:"rps"`
-	P50       float64 `json:"p50_ms"`
-	P99       float64 `json:"p99_ms"`
-	Max       float64 `json:"max_ms"`
-	MeanBytes int64   `json:"mean_bytes"`
-}
+	"github.com/dashboard-analytics/dashboard/internal/loadstat"
+)
 
 func main() {
 	base := flag.String("base", "http://127.0.0.1:8080", "API base URL (tenant path included)")
@@ -82,85 +70,52 @@ func main() {
 	}
 	tr := &http.Transport{MaxIdleConnsPerHost: *conns, MaxConnsPerHost: *conns, DisableCompression: true}
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	deadline := time.Now().Add(*dur)
-	var mu sync.Mutex
-	var lat []float64
-	var reqs, errs, bytes atomic.Int64
-	var wg sync.WaitGroup
-	began := time.Now()
-	for c := 0; c < *conns; c++ {
-		wg.Add(1)
-		go func(c int) {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(*seed, uint64(c)))
-			var local []float64
-			for time.Now().Before(deadline) {
-				q := *fixed
-				if q == "" {
-					s := start0.AddDate(0, 0, rng.IntN(*span+1))
-					e := s.AddDate(0, 0, *days-1)
-					q = fmt.Sprintf("startDate=%s&endDate=%s", s.Format("2006-01-02"), e.Format("2006-01-02"))
-					if rng.IntN(2) == 0 {
-						q += fmt.Sprintf("&startHour=%d&endHour=%d", rng.IntN(24), rng.IntN(24))
-					}
-					if len(chans) > 0 && rng.IntN(2) == 0 {
-						var sub []string
-						for _, ch := range chans {
-							if rng.IntN(2) == 0 {
-								sub = append(sub, ch)
-							}
+	if *name == "" {
+		*name = *path
+	}
+	r := loadstat.Run(*name, *conns, *dur, func(c int) func() (int64, error) {
+		rng := rand.New(rand.NewPCG(*seed, uint64(c)))
+		return func() (int64, error) {
+			q := *fixed
+			if q == "" {
+				s := start0.AddDate(0, 0, rng.IntN(*span+1))
+				e := s.AddDate(0, 0, *days-1)
+				q = fmt.Sprintf("startDate=%s&endDate=%s", s.Format("2006-01-02"), e.Format("2006-01-02"))
+				if rng.IntN(2) == 0 {
+					q += fmt.Sprintf("&startHour=%d&endHour=%d", rng.IntN(24), rng.IntN(24))
+				}
+				if len(chans) > 0 && rng.IntN(2) == 0 {
+					var sub []string
+					for _, ch := range chans {
+						if rng.IntN(2) == 0 {
+							sub = append(sub, ch)
 						}
-						q += "&channelUuids=" + strings.Join(sub, ",")
 					}
-				}
-				if *extra != "" {
-					q += "&" + *extra
-				}
-				req, _ := http.NewRequest("GET", *base+"/"+*path+"?"+q, nil)
-				if *token != "" {
-					req.Header.Set("Authorization", "Bearer "+*token)
-				}
-				if *gz {
-					req.Header.Set("Accept-Encoding", "gzip")
-				}
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				if err != nil {
-					errs.Add(1)
-					continue
-				}
-				n, _ := io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				local = append(local, float64(time.Since(t0).Microseconds())/1000)
-				reqs.Add(1)
-				bytes.Add(n)
-				if resp.StatusCode != 200 {
-					errs.Add(1)
+					q += "&channelUuids=" + strings.Join(sub, ",")
 				}
 			}
-			mu.Lock()
-			lat = append(lat, local...)
-			mu.Unlock()
-		}(c)
-	}
-	wg.Wait()
-	elapsed := time.Since(began).Seconds()
-	sort.Float64s(lat)
-	pct := func(p float64) float64 {
-		if len(lat) == 0 {
-			return 0
+			if *extra != "" {
+				q += "&" + *extra
+			}
+			req, _ := http.NewRequest("GET", *base+"/"+*path+"?"+q, nil)
+			if *token != "" {
+				req.Header.Set("Authorization", "Bearer "+*token)
+			}
+			if *gz {
+				req.Header.Set("Accept-Encoding", "gzip")
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				return 0, err
+			}
+			n, _ := io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				return n, fmt.Errorf("status %d", resp.StatusCode)
+			}
+			return n, nil
 		}
-		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
-	}
-	r := result{Name: *name, Requests: reqs.Load(), Errors: errs.Load(), RPS: float64(reqs.Load()) / elapsed,
-		P50: pct(0.50), P99: pct(0.99)}
-	if len(lat) > 0 {
-		r.Max = lat[len(lat)-1]
-		r.MeanBytes = bytes.Load() / max(1, reqs.Load())
-	}
-	if r.Name == "" {
-		r.Name = *path
-	}
+	})
 	b, _ := json.Marshal(r)
 	fmt.Println(string(b))
 	if r.Errors > 0 {

@@ -183,6 +183,15 @@ func Ident(name string) string {
 // Literal quotes a string literal (file paths for read_parquet and COPY TO).
 func Literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
+// LiteralList quotes file paths as a list literal (read_parquet of many files).
+func LiteralList(paths []string) string {
+	q := make([]string, len(paths))
+	for i, p := range paths {
+		q[i] = Literal(p)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
 // IsInterrupted reports whether err is DuckDB's answer to a cancelled query.
 func IsInterrupted(err error) bool {
 	return err != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -70,7 +69,6 @@ func TestInjectionStrings(t *testing.T) {
 	if after := countRows(); after != before {
 		t.Fatalf("tables changed: %d rows before, %d after", before, after)
 	}
-	_ = filepath.Join
 }
 
 func jsonString(s string) string {
