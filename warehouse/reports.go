@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dashboard-analytics/dashboard/internal/calendar"
 	"github.com/dashboard-analytics/dashboard/internal/duck"
 )
 
@@ -28,6 +29,16 @@ type ReportSpec struct {
 	Sampling    string // RANDOM, LATEST, OLDEST, GROUPED
 	SessionCode string
 	Seed        int64 // RANDOM's sample is reproducible when the report runs again
+
+	// split, set by narrow for LATEST and OLDEST: every row beyond hour split.hour
+	// (after it for LATEST, before it for OLDEST) is in the sample, and the first
+	// split.take rows of that hour complete it.
+	split *sampleSplit
+}
+
+type sampleSplit struct {
+	hour int64
+	take int
 }
 
 // Report is a report record.
@@ -182,10 +193,37 @@ var channelCols = []ReportColumn{
 	{"channelType", "ch.channel_type_name", ColString},
 }
 
-const channelJoin = ` LEFT JOIN channels ch ON ch.org_uuid = f.org_uuid AND ch.env_uuid = f.env_uuid AND ch.bot_uuid = f.bot_uuid AND ch.channel_uuid = f.channel_uuid`
+// tenantOnly is the tenant filter of a joined table, as literals: each join then has a
+// single key and a build side of one tenant's rows.
+func tenantOnly(k TenantKey) string {
+	return "org_uuid = " + duck.Literal(k.Org) + " AND env_uuid = " + duck.Literal(k.Env) + " AND bot_uuid = " + duck.Literal(k.Bot)
+}
 
-// reportQuery is the typed query of a report: its columns and rows in file order.
-func reportQuery(k TenantKey, s ReportSpec) ([]ReportColumn, string, []any) {
+func channelJoin(k TenantKey) string {
+	return " LEFT JOIN (SELECT channel_uuid, name, channel_type_name FROM channels WHERE " + tenantOnly(k) +
+		") ch ON ch.channel_uuid = f.channel_uuid"
+}
+
+// messageJoins adds a page of messages' answers and business keys. The answers are
+// read for the filter's time range only: message_at is the answered message's time.
+// For a CSV the answers are joined as their cells already: strings hash and move
+// through the join far cheaper than lists.
+func messageJoins(f ListFilter, csv bool) string {
+	answers := "answer_names, answer_texts, answer_buttons"
+	if csv {
+		answers = "array_to_string(answer_names, '; ') AS answer_names, array_to_string(answer_texts, '; ') AS answer_texts, " +
+			"array_to_string(answer_buttons, '; ') AS answer_buttons"
+	}
+	return channelJoin(f.Tenant) +
+		fmt.Sprintf(` LEFT JOIN (SELECT message_id, %s FROM message_answers
+				WHERE %s AND message_at >= make_timestamp(%d::BIGINT)::TIMESTAMPTZ AND message_at < make_timestamp(%d::BIGINT)::TIMESTAMPTZ) a
+				ON a.message_id = f.message_id`, answers, tenantOnly(f.Tenant), f.Start*calendar.HourMicros, f.End*calendar.HourMicros) +
+		" LEFT JOIN (SELECT session_code, business_key FROM conversations WHERE " + tenantOnly(f.Tenant) + ") c ON c.session_code = f.session_code"
+}
+
+// reportQuery is the query of a report: its columns and rows in file order, typed, or
+// formatted as the contract's CSV cells when csv is set.
+func reportQuery(k TenantKey, s ReportSpec, csv bool) ([]ReportColumn, string, []any) {
 	f := s.Filter
 	f.Tenant = k
 	switch s.Kind {
@@ -197,10 +235,9 @@ func reportQuery(k TenantKey, s ReportSpec) ([]ReportColumn, string, []any) {
 			{"flowsTravelledNames", "f.flows_travelled_names", ColList}, {"conversationStartedAt", "f.started_at", ColTime},
 			{"durationInSeconds", "f.duration_s", ColInt}}
 		cols = append(append(cols, channelCols...), ReportColumn{"tags", "f.tags", ColList})
-		where, args := f.conversationWhere()
-		inner, outer := sample(s, "started_at", "session_code")
-		q := "SELECT " + selectList(cols) + " FROM (SELECT * FROM conversation_facts WHERE " + where + inner + ") f" + channelJoin + outer
-		return cols, q, append(args, s.SampleSize)
+		src, args, outer := sampled(s, f, "conversation_facts", "started_at", "session_code", (*ListFilter).conversationWhere)
+		q := "SELECT " + selectList(cols, csv) + " FROM " + src + " f" + channelJoin(k) + outer
+		return cols, q, args
 	case KindMessages:
 		cols := []ReportColumn{
 			{"messageId", "f.message_id", ColString}, {"messageText", "f.content", ColString},
@@ -210,13 +247,22 @@ func reportQuery(k TenantKey, s ReportSpec) ([]ReportColumn, string, []any) {
 			{"nlpResponses", "list_transform(coalesce(f.nlp_responses, []), r -> r.response_name)", ColList},
 			{"answerNames", "coalesce(a.answer_names, [])", ColList}, {"answerTexts", "coalesce(a.answer_texts, [])", ColList},
 			{"answerButtons", "coalesce(a.answer_buttons, [])", ColList}, {"deliveredAt", "f.created_at", ColTime}}
+		if csv { // joined as cells (messageJoins)
+			for i := 7; i <= 9; i++ {
+				cols[i].Expr, cols[i].Kind = strings.Replace(cols[i].Expr, "[]", "''", 1), ColString
+			}
+		}
 		cols = append(append(cols, channelCols...), ReportColumn{"tags", "coalesce(f.tags, [])", ColList})
-		where, args := f.messageWhere()
-		inner, outer := sample(s, "created_at", "message_id")
-		q := "SELECT " + selectList(cols) + " FROM (SELECT * FROM messages WHERE " + where + inner + ") f" + channelJoin +
-			` LEFT JOIN message_answers a ON a.org_uuid = f.org_uuid AND a.env_uuid = f.env_uuid AND a.bot_uuid = f.bot_uuid AND a.message_id = f.message_id
-			LEFT JOIN conversations c ON c.org_uuid = f.org_uuid AND c.env_uuid = f.env_uuid AND c.bot_uuid = f.bot_uuid AND c.session_code = f.session_code` + outer
-		return cols, q, append(args, s.SampleSize)
+		if s.split != nil { // the answers of the sample's hours only
+			if s.Sampling == "LATEST" {
+				f.Start = max(f.Start, s.split.hour)
+			} else {
+				f.End = min(f.End, s.split.hour+1)
+			}
+		}
+		src, args, outer := sampled(s, f, "messages", "created_at", "message_id", (*ListFilter).messageWhere)
+		q := "SELECT " + selectList(cols, csv) + " FROM " + src + " f" + messageJoins(f, csv) + outer
+		return cols, q, args
 	case KindGroupedMessages:
 		cols := []ReportColumn{{"text", "text", ColString}, {"count", "count", ColInt}, {"understoodShare", "understood_share", ColFloat},
 			{"topIntent", "top_intent", ColString}, {"firstSeen", "first_seen", ColTime}, {"lastSeen", "last_seen", ColTime}}
@@ -229,10 +275,10 @@ func reportQuery(k TenantKey, s ReportSpec) ([]ReportColumn, string, []any) {
 					max(created_at) AS last_seen FROM b GROUP BY text),
 			ti AS (SELECT text, intent FROM (SELECT text, intent, count(*) AS n FROM b WHERE intent IS NOT NULL AND intent <> '' GROUP BY ALL)
 					QUALIFY row_number() OVER (PARTITION BY text ORDER BY n DESC, intent ASC) = 1)
-			SELECT ` + selectList(cols) + ` FROM (
+			SELECT ` + selectList(cols, csv) + ` FROM (
 				SELECT g.text, g.count, ((20000 * g.understood + g.count) // (2 * g.count)) / 10000.0 AS understood_share,
 					ti.intent AS top_intent, g.first_seen, g.last_seen
-				FROM g LEFT JOIN ti USING (text)) ORDER BY count DESC, text ASC LIMIT ?`
+				FROM g LEFT JOIN ti USING (text)) s ORDER BY s.count DESC, s.text ASC LIMIT ?`
 		return cols, q, append(args, s.SampleSize)
 	default: // KindConversationDetails
 		cols := []ReportColumn{{"messageId", "message_id", ColString}, {"createdAt", "created_at", ColTime},
@@ -241,74 +287,149 @@ func reportQuery(k TenantKey, s ReportSpec) ([]ReportColumn, string, []any) {
 			{"isNe", "direction = 'USER' AND NOT coalesce(minimum_confidence_achieved, false)", ColBool},
 			{"entities", "CASE WHEN direction = 'USER' THEN coalesce(entities, []) ELSE [] END", ColList},
 			{"buttons", "CASE WHEN direction = 'BOT' THEN list_transform(coalesce(buttons, []), b -> b.name) ELSE [] END", ColList}}
-		q := "SELECT " + selectList(cols) + ` FROM messages WHERE org_uuid = ? AND env_uuid = ? AND bot_uuid = ? AND session_code = ?
+		q := "SELECT " + selectList(cols, csv) + ` FROM messages WHERE org_uuid = ? AND env_uuid = ? AND bot_uuid = ? AND session_code = ?
 			ORDER BY created_at, message_id`
 		return cols, q, []any{k.Org, k.Env, k.Bot, s.SessionCode}
 	}
 }
 
-// sample returns the inner ORDER BY/LIMIT that picks the rows and the outer ORDER BY
-// of the file: LATEST newest first, OLDEST oldest first, RANDOM a seeded uniform
-// sample without replacement shown newest first. The LIMIT is the last parameter.
-func sample(s ReportSpec, timeCol, tie string) (inner, outer string) {
-	switch s.Sampling {
-	case "PAGE":
+// sampled is the FROM source of a sampled list report (rows before the joins that
+// complete them) with its arguments, and the ORDER BY of the file: LATEST newest
+// first, OLDEST oldest first, RANDOM a seeded uniform sample without replacement shown
+// newest first, PAGE one page of the list (the Arrow answer of the list endpoints).
+// A split LATEST/OLDEST sample is the rows beyond the split hour (a range scan, no
+// sort) plus the first rows of that hour: one sort of the sample instead of two.
+func sampled(s ReportSpec, f ListFilter, table, timeCol, tie string, where func(*ListFilter) (string, []any)) (string, []any, string) {
+	scan := func(f ListFilter, tail string) (string, []any) {
+		w, args := where(&f)
+		return "SELECT * FROM " + table + " WHERE " + w + tail, args
+	}
+	switch {
+	case s.Sampling == "PAGE":
 		sorts := conversationSorts
 		if tie == "message_id" {
 			sorts = messageSorts
 		}
-		return " ORDER BY " + order(sorts[s.Filter.Sort], s.Filter.Desc, tie) + fmt.Sprintf(" LIMIT ? OFFSET %d", s.Filter.Offset),
-			" ORDER BY " + order("f."+sorts[s.Filter.Sort], s.Filter.Desc, "f."+tie)
-	case "OLDEST":
-		return " ORDER BY " + timeCol + " ASC, " + tie + " ASC LIMIT ?", " ORDER BY f." + timeCol + " ASC, f." + tie + " ASC"
-	case "RANDOM":
-		return fmt.Sprintf(" ORDER BY hash(%s, %d), %s LIMIT ?", tie, s.Seed, tie), " ORDER BY f." + timeCol + " DESC, f." + tie + " ASC"
-	default: // LATEST
-		return " ORDER BY " + timeCol + " DESC, " + tie + " ASC LIMIT ?", " ORDER BY f." + timeCol + " DESC, f." + tie + " ASC"
+		q, args := scan(f, " ORDER BY "+order(sorts[s.Filter.Sort], s.Filter.Desc, tie)+fmt.Sprintf(" LIMIT %d OFFSET %d", s.SampleSize, s.Filter.Offset))
+		return "(" + q + ")", args, " ORDER BY " + order("f."+sorts[s.Filter.Sort], s.Filter.Desc, "f."+tie)
+	case s.Sampling == "RANDOM":
+		q, args := scan(f, fmt.Sprintf(" ORDER BY hash(%s, %d), %s LIMIT %d", tie, s.Seed, tie, s.SampleSize))
+		return "(" + q + ")", args, " ORDER BY f." + timeCol + " DESC, f." + tie + " ASC"
 	}
+	dir := "DESC"
+	if s.Sampling == "OLDEST" {
+		dir = "ASC"
+	}
+	outer := " ORDER BY f." + timeCol + " " + dir + ", f." + tie + " ASC"
+	if s.split == nil {
+		q, args := scan(f, fmt.Sprintf(" ORDER BY %s %s, %s ASC LIMIT %d", timeCol, dir, tie, s.SampleSize))
+		return "(" + q + ")", args, outer
+	}
+	beyond, edge := f, f
+	if dir == "DESC" {
+		beyond.Start, edge.Start, edge.End = s.split.hour+1, s.split.hour, s.split.hour+1
+	} else {
+		beyond.End, edge.Start, edge.End = s.split.hour, s.split.hour, s.split.hour+1
+	}
+	q1, a1 := scan(beyond, "")
+	q2, a2 := scan(edge, fmt.Sprintf(" ORDER BY %s %s, %s ASC LIMIT %d", timeCol, dir, tie, s.split.take))
+	return "(" + q1 + " UNION ALL (" + q2 + "))", append(a1, a2...), outer
 }
 
-func selectList(cols []ReportColumn) string {
+// selectList is the select list of a report's columns; with csv, each cell formatted
+// as the contract's CSV wants it (the COPY then only writes strings and times).
+func selectList(cols []ReportColumn, csv bool) string {
 	parts := make([]string, len(cols))
 	for i, c := range cols {
-		parts[i] = c.Expr + " AS " + duck.Ident(c.Name)
-	}
-	return strings.Join(parts, ", ")
-}
-
-// csvList formats the typed columns as the contract's CSV cells: null empty, plain
-// numbers, booleans true/false, times yyyy-MM-ddTHH:mm:ss.SSSZ, arrays joined by "; ".
-func csvList(cols []ReportColumn) string {
-	parts := make([]string, len(cols))
-	for i, c := range cols {
-		id := duck.Ident(c.Name)
-		var e string
-		switch c.Kind {
-		case ColInt, ColBool:
-			e = "CAST(" + id + " AS VARCHAR)"
-		case ColFloat:
-			e = "rtrim(rtrim(printf('%.15f', " + id + "), '0'), '.')"
-		case ColTime:
-			e = "strftime(" + id + ", '%Y-%m-%dT%H:%M:%S.%gZ')"
-		case ColList:
-			e = "array_to_string(" + id + ", '; ')"
-		default:
-			e = id
+		e := c.Expr
+		if csv {
+			e = csvCell(c)
 		}
-		parts[i] = e + " AS " + id
+		parts[i] = e + " AS " + duck.Ident(c.Name)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// csvCell formats a typed column as the contract's CSV cell: null empty, plain
+// numbers, booleans true/false, times yyyy-MM-ddTHH:mm:ss.SSSZ, arrays joined by "; ".
+func csvCell(c ReportColumn) string {
+	x := c.Expr
+	switch c.Kind {
+	case ColInt, ColBool:
+		return "CAST(" + x + " AS VARCHAR)"
+	case ColFloat: // the JSON answer's digits: shortest round-trip, never an exponent
+		return "CASE WHEN " + x + " = trunc(" + x + ") AND abs(" + x + ") < 1e15 THEN CAST(CAST(" + x + " AS BIGINT) AS VARCHAR)" +
+			" WHEN abs(" + x + ") >= 0.0001 AND abs(" + x + ") < 1e15 THEN CAST(" + x + " AS VARCHAR)" +
+			" ELSE rtrim(rtrim(printf('%.24f', " + x + "), '0'), '.') END"
+	case ColTime: // a plain TIMESTAMP, written by COPY's TIMESTAMPFORMAT (strftime per cell costs 1 s per million)
+		return "make_timestamp(epoch_us(" + x + "))"
+	case ColList:
+		return "array_to_string(" + x + ", '; ')"
+	}
+	return x
+}
+
+// narrow splits a LATEST or OLDEST sample at the hour that completes it, from one
+// cheap count per hour: the rows beyond that hour are all in the sample, so the sort
+// that picks it and the joins that complete it see about sampleSize rows instead of
+// the whole range.
+func (w *Warehouse) narrow(ctx context.Context, k TenantKey, s ReportSpec) (ReportSpec, error) {
+	if s.Sampling != "LATEST" && s.Sampling != "OLDEST" || s.SampleSize <= 0 {
+		return s, nil
+	}
+	f := s.Filter
+	f.Tenant = k
+	var table, col, where string
+	var args []any
+	switch s.Kind {
+	case KindMessages:
+		table, col = "messages", "created_at"
+		where, args = f.messageWhere()
+	case KindConversations:
+		table, col = "conversation_facts", "started_at"
+		where, args = f.conversationWhere()
+	default:
+		return s, nil
+	}
+	dir := "DESC"
+	if s.Sampling == "OLDEST" {
+		dir = "ASC"
+	}
+	us := "epoch_us(" + col + ")"
+	hour := fmt.Sprintf("(%s - (%s %% %d + %d) %% %d) // %d", us, us, calendar.HourMicros, calendar.HourMicros, calendar.HourMicros, calendar.HourMicros) // floor, also before 1970
+	rows, err := w.db.SQL.QueryContext(ctx, "SELECT "+hour+" AS h, count(*) FROM "+table+" WHERE "+where+" GROUP BY h ORDER BY h "+dir, args...)
+	if err != nil {
+		return s, err
+	}
+	defer rows.Close()
+	var seen int64
+	for rows.Next() {
+		var h, n int64
+		if err := rows.Scan(&h, &n); err != nil {
+			return s, err
+		}
+		if seen+n >= int64(s.SampleSize) {
+			s.split = &sampleSplit{hour: h, take: int(int64(s.SampleSize) - seen)}
+			break
+		}
+		seen += n
+	}
+	return s, rows.Err()
 }
 
 // ExportFile writes a report's rows with DuckDB's COPY (csv or parquet) to path.
 func (w *Warehouse) ExportFile(ctx context.Context, r *Report, path string) (int64, error) {
-	cols, q, args := reportQuery(r.Tenant, r.Spec)
+	spec, err := w.narrow(ctx, r.Tenant, r.Spec)
+	if err != nil {
+		return 0, err
+	}
+	_, q, args := reportQuery(r.Tenant, spec, r.Spec.Export != "parquet")
 	var copySQL string
 	switch r.Spec.Export {
 	case "parquet":
 		copySQL = "COPY (" + q + ") TO " + duck.Literal(path) + " (FORMAT parquet, COMPRESSION zstd)"
 	default:
-		copySQL = "COPY (SELECT " + csvList(cols) + " FROM (" + q + ")) TO " + duck.Literal(path) + " (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"')"
+		copySQL = "COPY (" + q + ") TO " + duck.Literal(path) + " (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%gZ')"
 	}
 	res, err := w.db.SQL.ExecContext(ctx, copySQL, args...)
 	if err != nil {
@@ -319,7 +440,11 @@ func (w *Warehouse) ExportFile(ctx context.Context, r *Report, path string) (int
 
 // ReportRows streams a report's typed rows (xlsx is written in Go from them).
 func (w *Warehouse) ReportRows(ctx context.Context, r *Report, fn func(cols []ReportColumn, row []any) error) (int64, error) {
-	cols, q, args := reportQuery(r.Tenant, r.Spec)
+	spec, err := w.narrow(ctx, r.Tenant, r.Spec)
+	if err != nil {
+		return 0, err
+	}
+	cols, q, args := reportQuery(r.Tenant, spec, false)
 	rows, err := w.db.SQL.QueryContext(ctx, q, args...)
 	if err != nil {
 		return 0, err
@@ -345,13 +470,13 @@ func (w *Warehouse) ReportRows(ctx context.Context, r *Report, fn func(cols []Re
 
 // ReportColumns are the columns of a report kind, in file order.
 func ReportColumns(kind string) []ReportColumn {
-	cols, _, _ := reportQuery(TenantKey{}, ReportSpec{Kind: kind})
+	cols, _, _ := reportQuery(TenantKey{}, ReportSpec{Kind: kind}, false)
 	return cols
 }
 
 // ListPageSQL is a list's page as typed report columns (the Arrow answer of the list
 // endpoints): the same filter and order as the JSON list.
 func ListPageSQL(kind string, f ListFilter) (string, []any) {
-	_, q, args := reportQuery(f.Tenant, ReportSpec{Kind: kind, Filter: f, Sampling: "PAGE", SampleSize: f.Max})
+	_, q, args := reportQuery(f.Tenant, ReportSpec{Kind: kind, Filter: f, Sampling: "PAGE", SampleSize: f.Max}, false)
 	return q, args
 }

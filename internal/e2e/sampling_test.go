@@ -1,0 +1,175 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dashboard-analytics/dashboard/etl"
+	"github.com/dashboard-analytics/dashboard/warehouse"
+)
+
+const (
+	smOrg  = "5b7f1c1e-3c53-4c55-9a55-0d4f6f3c0a01"
+	smEnv  = "5b7f1c1e-3c53-4c55-9a55-0d4f6f3c0a02"
+	smBot  = "5b7f1c1e-3c53-4c55-9a55-0d4f6f3c0a03"
+	smChan = "5b7f1c1e-3c53-4c55-9a55-0d4f6f3c0a04"
+)
+
+func smLine(kind, fields string) string {
+	return fmt.Sprintf(`{"kind":%q,"orgUuid":%q,"envUuid":%q,"botUuid":%q,"channelUuid":%q,"userId":"u1",%s}`,
+		kind, smOrg, smEnv, smBot, smChan, fields) + "\n"
+}
+
+// TestSampledReportsMatchListOrder: a LATEST or OLDEST report of any size is the head
+// of the list in that order, whatever hour the sample ends in (it is picked by a count
+// per hour, then the rows of the hour where it ends), with ties on createdAt broken by
+// messageId and hours before 1970; and the answers of a message whose BOT reply was
+// rolled up before the message itself are in its report row.
+func TestSampledReportsMatchListOrder(t *testing.T) {
+	dir := t.TempDir()
+	landing := filepath.Join(dir, "landing")
+	if err := os.MkdirAll(landing, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// USER messages around midnight of 1970-01-01 and in one busy hour, with ties; one
+	// conversation per session. The BOT replies come in a first file, the USER
+	// messages of 1969 they answer only in a second one, rolled up later: the replies
+	// to the last of those are on 1970-01-01, a day that second rollup does not touch.
+	base := time.Date(1969, 12, 31, 22, 59, 59, 0, time.UTC)
+	var replies, users, early, convs strings.Builder
+	type rec struct {
+		at  time.Time
+		key string
+	}
+	var msgs, sessions []rec
+	n := 0
+	for h := 0; h < 4; h++ {
+		for i := 0; i < 3+h; i++ {
+			at := base.Add(time.Duration(h)*time.Hour + time.Duration(i/2)*time.Second) // pairs share an instant
+			id := fmt.Sprintf("m-%02d-%c", h, 'z'-rune(i))                              // ids against time order
+			session := fmt.Sprintf("s-%02d-%d", h, i)
+			u := &users
+			if at.Year() == 1969 {
+				u = &early
+			}
+			u.WriteString(smLine("message", fmt.Sprintf(`"messageId":%q,"sessionCode":%q,"direction":"USER","createdAt":%q,"content":"hi %d","type":"TEXT","confidence":0.5,"minimumConfidenceAchieved":true`,
+				id, session, at.Format(time.RFC3339Nano), n)))
+			replies.WriteString(smLine("message", fmt.Sprintf(`"messageId":"r-%s","sessionCode":%q,"direction":"BOT","createdAt":%q,"content":"answer %d","type":"TEXT","replyTo":%q,"answerName":"a%d"`,
+				id, session, at.Add(time.Second).Format(time.RFC3339Nano), n, id, n)))
+			msgs, sessions = append(msgs, rec{at, id}), append(sessions, rec{at, session})
+			convs.WriteString(smLine("conversation", fmt.Sprintf(`"sessionCode":%q,"startedAt":%q`, session, at.Format(time.RFC3339Nano))))
+			n++
+		}
+	}
+	write := func(name, s string) {
+		if err := os.WriteFile(filepath.Join(landing, name), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	extract := func() {
+		if _, err := etl.Extract(ctx, etl.Options{LandingDir: landing, LakeDir: filepath.Join(dir, "lake"),
+			QuarantineDir: filepath.Join(dir, "quarantine"), MemoryLimit: "1GB"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("1-replies.ndjson", replies.String()+convs.String()+users.String())
+	extract()
+	wh, err := warehouse.Open(ctx, warehouse.Options{Dir: filepath.Join(dir, "warehouse"), LakeDir: filepath.Join(dir, "lake"), MemoryLimit: "1GB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wh.Close()
+	if _, err := wh.Rollup(ctx, warehouse.RollupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	write("2-users.ndjson", early.String())
+	extract()
+	if _, err := wh.Rollup(ctx, warehouse.RollupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	k := warehouse.TenantKey{Org: smOrg, Env: smEnv, Bot: smBot}
+	f := warehouse.ListFilter{Query: warehouse.Query{Tenant: k, Start: base.Unix()/3600 - 2, End: base.Unix()/3600 + 8}}
+	for h := range f.Mask {
+		f.Mask[h] = true
+	}
+	out := t.TempDir()
+	// ids reads a report's first column (messageId or sessionCode) and its answers.
+	ids := func(r *warehouse.Report) (col []string, answers map[string]string) {
+		r.ID = fmt.Sprintf("%s-%s-%s-%d", r.Spec.Kind, r.Spec.Sampling, r.Spec.Export, r.Spec.SampleSize)
+		r.Tenant = k
+		path := filepath.Join(out, r.ID+".csv")
+		if _, err := wh.ExportFile(ctx, r, path); err != nil {
+			t.Fatalf("%s: %v", r.ID, err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		answers = map[string]string{}
+		for i, row := range parseCSV(t, b) {
+			if i > 0 {
+				col = append(col, row[0])
+				if r.Spec.Kind == warehouse.KindMessages {
+					answers[row[0]] = row[7]
+				}
+			}
+		}
+		return col, answers
+	}
+	all := func(kind, sampling string) []string {
+		col, _ := ids(&warehouse.Report{Spec: warehouse.ReportSpec{Kind: kind, Export: "csv", Filter: f, SampleSize: n + 5, Sampling: sampling}})
+		if len(col) != n {
+			t.Fatalf("%s %s: %d rows, want %d", kind, sampling, len(col), n)
+		}
+		return col
+	}
+	// expect is the list order in Go: time (newest first for LATEST), ties by key ascending.
+	expect := func(kind, sampling string) []string {
+		rs := slices.Clone(msgs)
+		if kind == warehouse.KindConversations {
+			rs = slices.Clone(sessions)
+		}
+		slices.SortFunc(rs, func(a, b rec) int {
+			c := a.at.Compare(b.at)
+			if sampling == "LATEST" {
+				c = -c
+			}
+			if c == 0 {
+				c = strings.Compare(a.key, b.key)
+			}
+			return c
+		})
+		keys := make([]string, len(rs))
+		for i, r := range rs {
+			keys[i] = r.key
+		}
+		return keys
+	}
+	for _, kind := range []string{warehouse.KindMessages, warehouse.KindConversations} {
+		for _, sampling := range []string{"LATEST", "OLDEST"} {
+			want := expect(kind, sampling)
+			if got := all(kind, sampling); strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Fatalf("%s %s, the whole range:\n got %v\nwant %v", kind, sampling, got, want)
+			}
+			for size := 1; size <= n; size++ {
+				got, answers := ids(&warehouse.Report{Spec: warehouse.ReportSpec{Kind: kind, Export: "csv", Filter: f, SampleSize: size, Sampling: sampling}})
+				if strings.Join(got, ",") != strings.Join(want[:size], ",") {
+					t.Fatalf("%s %s size %d:\n got %v\nwant %v", kind, sampling, size, got, want[:size])
+				}
+				for _, id := range got {
+					if kind == warehouse.KindMessages && !strings.HasPrefix(answers[id], "a") {
+						t.Fatalf("%s %s size %d: message %s has answerNames %q; its reply was rolled up first", kind, sampling, size, id, answers[id])
+					}
+				}
+			}
+		}
+	}
+}
