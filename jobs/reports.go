@@ -1,15 +1,20 @@
 package jobs
 
 import (
+	"archive/zip"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/klauspost/compress/flate"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/dashboard-analytics/dashboard/warehouse"
@@ -123,7 +128,7 @@ func (q *ReportQueue) run(k warehouse.TenantKey, id string) {
 		q.log.Error("report status", "report", id, "err", err)
 		return
 	}
-	rows, err := q.write(ctx, r)
+	rows, err := q.Write(ctx, r)
 	status, msg := "DONE", ""
 	if err != nil {
 		if ctx.Err() != nil {
@@ -141,8 +146,8 @@ func (q *ReportQueue) run(k warehouse.TenantKey, id string) {
 	}
 }
 
-// write writes the file aside and renames it into place when whole.
-func (q *ReportQueue) write(ctx context.Context, r *warehouse.Report) (rows int64, err error) {
+// Write writes the report's file aside and renames it into place when whole.
+func (q *ReportQueue) Write(ctx context.Context, r *warehouse.Report) (rows int64, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic: %v", p)
@@ -155,7 +160,9 @@ func (q *ReportQueue) write(ctx context.Context, r *warehouse.Report) (rows int6
 	case "xlsx":
 		rows, err = writeXLSX(ctx, q.wh, r, tmp)
 	default:
+		stop := flushBehind(tmp, 100*time.Millisecond)
 		rows, err = q.wh.ExportFile(ctx, r, tmp)
+		stop()
 	}
 	if err != nil {
 		os.Remove(tmp)
@@ -187,6 +194,22 @@ func syncFile(path string) error {
 func writeXLSX(ctx context.Context, wh *warehouse.Warehouse, r *warehouse.Report, path string) (int64, error) {
 	f := excelize.NewFile()
 	defer f.Close()
+	out, err := os.Create(path) // SaveAs insists on an .xlsx name; the file is written aside
+	if err != nil {
+		return 0, err
+	}
+	defer out.Close()
+	// excelize zips the workbook into a memory buffer it hands to this hook; the zip
+	// goes to the file instead, so memory stays flat however large the report. The
+	// sheet is deflated at the end, on one core: the fastest level takes a fifth of the
+	// time for a file about a third larger.
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
+		zw := zip.NewWriter(out)
+		zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+			return flate.NewWriter(w, flate.BestSpeed)
+		})
+		return zw
+	})
 	const sheet = "Sheet1"
 	sw, err := f.NewStreamWriter(sheet)
 	if err != nil {
@@ -254,15 +277,57 @@ func writeXLSX(ctx context.Context, wh *warehouse.Warehouse, r *warehouse.Report
 	if err := sw.Flush(); err != nil {
 		return n, err
 	}
-	out, err := os.Create(path) // SaveAs insists on an .xlsx name; the file is written aside
+	if _, err := f.WriteTo(io.Discard); err != nil {
+		return n, err
+	}
+	if err := out.Close(); err != nil {
+		return n, err
+	}
+	return n, markZip64(path)
+}
+
+// markZip64 does for a workbook written straight to its file what excelize does in
+// its buffer: an entry over 4 GiB (zip64) gets "version needed to extract" 4.5 in its
+// local header, which Excel insists on.
+func markZip64(path string) error {
+	r, err := zip.OpenReader(path)
 	if err != nil {
-		return n, err
+		return err
 	}
-	if _, err := f.WriteTo(out); err != nil {
-		out.Close()
-		return n, err
+	var at []int64
+	for _, e := range r.File {
+		if e.UncompressedSize64 > math.MaxUint32 {
+			off, err := e.DataOffset()
+			if err != nil {
+				r.Close()
+				return err
+			}
+			at = append(at, off-30-int64(len(e.Name))) // Go's writer adds no local extra field
+		}
 	}
-	return n, out.Close()
+	r.Close()
+	if len(at) == 0 {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for _, off := range at {
+		var h [6]byte
+		if _, err := f.ReadAt(h[:], off); err != nil {
+			return err
+		}
+		if binary.LittleEndian.Uint32(h[:4]) != 0x04034b50 {
+			return fmt.Errorf("xlsx: no local file header at %d", off)
+		}
+		binary.LittleEndian.PutUint16(h[4:], 45)
+		if _, err := f.WriteAt(h[4:], off+4); err != nil {
+			return err
+		}
+	}
+	return f.Close()
 }
 
 func xlsxValue(kind warehouse.ColumnKind, v any, dateStyle int) any {
