@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"hash/maphash"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,7 +20,15 @@ type answerCache struct {
 	maxBytes int
 	bytes    int
 	entries  map[string]*cachedAnswer
+	// seen are the keys asked once in this generation: an answer is kept from its
+	// second request on, so a stream of distinct queries does not churn the cache.
+	seen map[uint64]struct{}
 }
+
+// maxSeen bounds the keys remembered for admission (8 bytes each).
+const maxSeen = 1 << 17
+
+var seenSeed = maphash.MakeSeed()
 
 type cachedAnswer struct {
 	body   []byte
@@ -33,7 +42,28 @@ func (a *cachedAnswer) gzipped() []byte {
 }
 
 func newAnswerCache(maxBytes int) *answerCache {
-	return &answerCache{maxBytes: maxBytes, entries: map[string]*cachedAnswer{}}
+	return &answerCache{maxBytes: maxBytes, entries: map[string]*cachedAnswer{}, seen: map[uint64]struct{}{}}
+}
+
+// admit reports whether an answer computed for key under gen is worth keeping: true
+// from the second time the key is asked in that generation.
+func (c *answerCache) admit(gen int64, key string) bool {
+	h := maphash.String(seenSeed, key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen > c.gen {
+		c.gen, c.entries, c.bytes, c.seen = gen, map[string]*cachedAnswer{}, 0, map[uint64]struct{}{}
+	} else if gen < c.gen {
+		return false
+	}
+	if _, ok := c.seen[h]; ok {
+		return true
+	}
+	if len(c.seen) >= maxSeen {
+		clear(c.seen)
+	}
+	c.seen[h] = struct{}{}
+	return false
 }
 
 func (c *answerCache) get(gen int64, key string) *cachedAnswer {
@@ -52,6 +82,9 @@ func (c *answerCache) put(gen int64, key string, a *cachedAnswer) {
 		return // computed from an older snapshot
 	}
 	size := 2*len(a.body) + len(key) // the gzip bytes, when made, are far smaller
+	if gen > c.gen {
+		c.seen = map[uint64]struct{}{}
+	}
 	if gen > c.gen || c.bytes+size > c.maxBytes {
 		// A new generation, or full: start over (the hot answers come back at once).
 		c.gen, c.entries, c.bytes = gen, map[string]*cachedAnswer{}, 0
@@ -74,23 +107,52 @@ func gzipBytes(b []byte) []byte {
 	return buf.Bytes()
 }
 
-// bodyRecorder captures a handler's answer.
+// bodyRecorder captures a handler's answer. writeJSON hands it the body it built
+// (no copy); any other write is copied.
 type bodyRecorder struct {
 	h      http.Header
 	status int
+	taken  []byte
 	buf    bytes.Buffer
 }
 
 func (b *bodyRecorder) Header() http.Header         { return b.h }
 func (b *bodyRecorder) WriteHeader(status int)      { b.status = status }
 func (b *bodyRecorder) Write(p []byte) (int, error) { return b.buf.Write(p) }
+func (b *bodyRecorder) take(status int, body []byte) {
+	b.status, b.taken = status, body
+}
+func (b *bodyRecorder) body() []byte {
+	if b.taken != nil {
+		return b.taken
+	}
+	return b.buf.Bytes()
+}
 
-// cached serves an answer from the cache, or computes, stores and serves it. Only 200
-// answers are kept; the tenant gate has run before, so the cache never opens a door.
-// Every cached route reads only what a rollup changes, and a rollup makes a new
-// generation: an answer is never served past the rollup after it. (An answer computed
-// while a rollup commits may hold the newer data under the older generation: newer,
-// never staler.)
+// bufPool recycles answer buffers that are not kept in the cache: a 30-day answer is
+// over 100 KB, and allocating (and zeroing) one per request fed the garbage collector.
+var bufPool sync.Pool
+
+// getBuf returns an empty buffer of capacity n or more.
+func getBuf(n int) []byte {
+	if p, _ := bufPool.Get().(*[]byte); p != nil && cap(*p) >= n {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, n)
+}
+
+func putBuf(b []byte) {
+	if cap(b) <= 8<<20 {
+		bufPool.Put(&b)
+	}
+}
+
+// cached serves an answer from the cache, or computes and serves it, keeping it from
+// its second request on (answerCache.admit). Only 200 answers are kept; the tenant
+// gate has run before, so the cache never opens a door. Every cached route reads only
+// what a rollup changes, and a rollup makes a new generation: an answer is never
+// served past the rollup after it. (An answer computed while a rollup commits may hold
+// the newer data under the older generation: newer, never staler.)
 func (s *Server) cached(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if wantsArrow(r) {
@@ -99,31 +161,52 @@ func (s *Server) cached(next http.Handler) http.Handler {
 		}
 		snap := s.wh.Snapshot()
 		key := r.URL.Path + "?" + r.URL.RawQuery
-		a := s.cache.get(snap.Generation, key)
-		if a == nil {
-			rec := &bodyRecorder{h: http.Header{}, status: http.StatusOK}
-			next.ServeHTTP(rec, r.WithContext(withSnapshot(r.Context(), snap)))
-			if rec.status != http.StatusOK {
-				for k, v := range rec.h {
-					w.Header()[k] = v
-				}
-				w.WriteHeader(rec.status)
-				w.Write(rec.buf.Bytes())
-				return
+		if a := s.cache.get(snap.Generation, key); a != nil {
+			body := a.body
+			if acceptsGzip(r) {
+				body = a.gzipped()
 			}
-			a = &cachedAnswer{body: rec.buf.Bytes()}
+			writeAnswer(w, r, body)
+			return
+		}
+		rec := &bodyRecorder{h: http.Header{}, status: http.StatusOK}
+		next.ServeHTTP(rec, r.WithContext(withSnapshot(r.Context(), snap)))
+		body := rec.body()
+		if rec.status != http.StatusOK {
+			for k, v := range rec.h {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.status)
+			w.Write(body)
+			return
+		}
+		if s.cache.admit(snap.Generation, key) {
+			a := &cachedAnswer{body: body}
 			s.cache.put(snap.Generation, key, a)
+			if acceptsGzip(r) {
+				body = a.gzipped()
+			}
+			writeAnswer(w, r, body)
+			return
 		}
-		h := w.Header()
-		h.Set("Content-Type", "application/json")
-		h.Set("Vary", "Accept-Encoding")
-		body := a.body
 		if acceptsGzip(r) {
-			h.Set("Content-Encoding", "gzip")
-			body = a.gzipped()
+			writeAnswer(w, r, gzipBytes(body))
+		} else {
+			writeAnswer(w, r, body)
 		}
-		h.Set("Content-Length", strconv.Itoa(len(body)))
-		w.WriteHeader(http.StatusOK)
-		w.Write(body)
+		putBuf(rec.taken) // written and not kept: the next answer reuses it
 	})
+}
+
+// writeAnswer writes a 200 JSON answer, gzip-compressed when the client accepts it.
+func writeAnswer(w http.ResponseWriter, r *http.Request, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Vary", "Accept-Encoding")
+	if acceptsGzip(r) {
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
 }

@@ -157,7 +157,7 @@ func (s *Server) dashboardConversations(w http.ResponseWriter, r *http.Request) 
 	snap, k := s.snapshotOf(r), tenantOf(r)
 	total, _, channels := snap.Counts(rg.Query(k), cal, warehouse.Conversations, true)
 	prev := snap.Total(rg.Previous().Query(k), warehouse.Conversations)
-	j := jw{b: make([]byte, 0, 1024+len(channels)*(len(cal.Hours)+len(cal.Days))*48)}
+	j := jw{b: getBuf(1024 + len(channels)*(len(cal.Hours)+len(cal.Days))*48)}
 	j.raw(`{"resource":"ANALYTIC_CONVERSATION",`)
 	j.periodOverview(rg, total, prev)
 	j.raw(`,"channelAnalytics":[`)
@@ -182,7 +182,7 @@ func (s *Server) dashboardConversations(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Server) trafficAnswer(w http.ResponseWriter, resource string, rg Range, cal *calendar.Calendar, total, prev int64, series warehouse.Series) {
-	j := jw{b: make([]byte, 0, 1024+(len(cal.Hours)+len(cal.Days))*48)}
+	j := jw{b: getBuf(1024 + (len(cal.Hours)+len(cal.Days))*48)}
 	j.raw(`{"resource":"` + resource + `",`)
 	j.periodOverview(rg, total, prev)
 	j.raw(`,"trafficAnalyticsDTO":{`)

@@ -218,7 +218,14 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, []byte(`{"status":"UP"}`))
 }
 
+// writeJSON writes a JSON answer. The caller hands body over: under the answer cache
+// it is kept or recycled (getBuf), not copied.
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	if rec, ok := w.(*bodyRecorder); ok {
+		rec.h.Set("Content-Type", "application/json")
+		rec.take(status, body)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(body)

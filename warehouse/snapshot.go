@@ -1,9 +1,11 @@
 package warehouse
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -49,6 +51,30 @@ type userEvent struct {
 	ch   int32
 }
 
+// userRun is one (hour, channel)'s users: runIDs[previous run's end:end], ascending.
+type userRun struct {
+	hour int64
+	ch   int32
+	end  int32
+}
+
+func userRuns(events []userEvent) ([]userRun, []int32) {
+	ev := slices.Clone(events)
+	slices.SortFunc(ev, func(a, b userEvent) int {
+		return cmp.Or(cmp.Compare(a.hour, b.hour), cmp.Compare(a.ch, b.ch), cmp.Compare(a.user, b.user))
+	})
+	ids := make([]int32, len(ev))
+	var runs []userRun
+	for i, e := range ev {
+		ids[i] = e.user
+		if n := len(runs); n == 0 || runs[n-1].hour != e.hour || runs[n-1].ch != e.ch {
+			runs = append(runs, userRun{hour: e.hour, ch: e.ch})
+		}
+		runs[len(runs)-1].end = int32(i + 1)
+	}
+	return runs, ids
+}
+
 // topicCount: n messages (intents) or conversations (flows) of one topic.
 type topicCount struct {
 	hour  int64
@@ -66,6 +92,10 @@ type tenantData struct {
 	counts   []hourCounts
 	users    []userEvent
 	nUsers   int
+	// The users again, grouped by (hour, channel): the distinct counts test the hour
+	// and the channel once per run and then read a plain array of user ids.
+	runs     []userRun
+	runIDs   []int32
 	intents  []topicCount
 	intentNm []string
 	flows    []topicCount
@@ -332,6 +362,7 @@ func (w *Warehouse) loadSnapshot(ctx context.Context, prev *Snapshot, days []str
 		n := oldLen[t]
 		t.counts = mergeByHour(t.counts, n[0], func(c *hourCounts) int64 { return c.hour })
 		t.users = mergeByHour(t.users, n[1], func(e *userEvent) int64 { return e.hour })
+		t.runs, t.runIDs = userRuns(t.users)
 		t.intents = mergeByHour(t.intents, n[2], func(c *topicCount) int64 { return c.hour })
 		t.flows = mergeByHour(t.flows, n[3], func(c *topicCount) int64 { return c.hour })
 	}

@@ -154,29 +154,56 @@ func Time(us Micros) time.Time { return time.UnixMicro(us).UTC() }
 func FromTime(t time.Time) Micros { return t.UnixMicro() }
 
 // AppendMillis appends the instant as yyyy-MM-dd'T'HH:mm:ss.SSS'Z', truncating to the millisecond.
+// The dashboard answers hold thousands of times each, so the civil date comes from
+// integer arithmetic (Hinnant's days_from_civil inverse), not from time.Time.
 func AppendMillis(b []byte, us Micros) []byte {
-	ms := us / 1000
-	if us < 0 && us%1000 != 0 {
-		ms-- // floor for instants before the epoch
-	}
-	t := time.UnixMilli(ms).UTC()
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
-	b = append4(b, y)
+	ms := floorDiv(us, 1000)
+	days := floorDiv(ms, 86_400_000)
+	y, mo, d := civil(days)
+	rest := ms - days*86_400_000
+	h, mi, s, msec := rest/3_600_000, rest/60_000%60, rest/1000%60, rest%1000
+	b = append4(b, int(y))
 	b = append(b, '-')
 	b = append2(b, int(mo))
 	b = append(b, '-')
-	b = append2(b, d)
+	b = append2(b, int(d))
 	b = append(b, 'T')
-	b = append2(b, h)
+	b = append2(b, int(h))
 	b = append(b, ':')
-	b = append2(b, mi)
+	b = append2(b, int(mi))
 	b = append(b, ':')
-	b = append2(b, s)
+	b = append2(b, int(s))
 	b = append(b, '.')
-	msec := int(((ms % 1000) + 1000) % 1000)
 	b = append(b, byte('0'+msec/100), byte('0'+msec/10%10), byte('0'+msec%10))
 	return append(b, 'Z')
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+// civil is the proleptic Gregorian date of a day count since 1970-01-01.
+func civil(days int64) (y, m, d int64) {
+	z := days + 719_468
+	era := floorDiv(z, 146_097)
+	doe := z - era*146_097
+	yoe := (doe - doe/1460 + doe/36_524 - doe/146_096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = doy - (153*mp+2)/5 + 1
+	m = mp + 3
+	if mp >= 10 {
+		m = mp - 9
+	}
+	y = yoe + era*400
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
 }
 
 // FormatMillis is AppendMillis as a string.

@@ -1,6 +1,7 @@
 package instant
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -83,4 +84,33 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("%q: %d vs %d", s, us, tt.UnixMicro())
 		}
 	})
+}
+
+// TestAppendMillisMatchesTime: the integer civil date agrees with package time over
+// years 1..9999, at day edges and at random instants.
+func TestAppendMillisMatchesTime(t *testing.T) {
+	lo := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	hi := time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC).UnixMicro()
+	r := rand.New(rand.NewPCG(7, 11))
+	check := func(us int64) {
+		want := time.UnixMicro(us).UTC().Truncate(time.Millisecond)
+		if us < 0 && us%1000 != 0 {
+			want = time.UnixMilli(us/1000 - 1).UTC()
+		}
+		if got := FormatMillis(us); got != want.Format("2006-01-02T15:04:05.000Z") {
+			t.Fatalf("%d: %s, want %s", us, got, want.Format("2006-01-02T15:04:05.000Z"))
+		}
+	}
+	for _, us := range []int64{lo, hi, 0, -1, 1, -1000, -999, -86_400_000_000, 951_782_400_000_000 /* 2000-02-29 */} {
+		check(us)
+	}
+	for range 200_000 {
+		check(lo + r.Int64N(hi-lo))
+	}
+	for d := int64(-719_162); d <= 2_932_896; d += 997 { // every kind of day, and the instant before it
+		check(d * 86_400_000_000)
+		if d > -719_162 {
+			check(d*86_400_000_000 - 1)
+		}
+	}
 }
