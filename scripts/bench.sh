@@ -112,10 +112,10 @@ report() {
   local body=$1 t0 t1
   t0=$(date +%s.%N)
   curl -s -o /dev/null -X POST "$BASE/messages/request_report" -d "$body"
-  for i in $(seq 1 1200); do
-    st=$(curl -s "$BASE/reports/list?size=1" | python3 -c "import sys,json;c=json.load(sys.stdin)['content'][0];print(c['status'])")
-    [ "$st" = DONE ] || [ "$st" = FAILED ] && break
-    sleep 0.1
+  for i in $(seq 1 6000); do
+    st=$(curl -s "$BASE/reports/list?size=1" | grep -o '"status":"[A-Z]*"' | head -1)
+    case "$st" in *DONE*|*FAILED*) break ;; esac
+    sleep 0.02
   done
   t1=$(date +%s.%N)
   python3 -c "print(round($t1-$t0,2))"
@@ -128,6 +128,15 @@ N2=$(( ROWS < 100000 ? ROWS : 100000 ))
 XLSX_S=$(report "{\"startDate\":\"$START\",\"endDate\":\"$LAST\",\"reportType\":\"LATEST\",\"sampleSize\":$N2,\"exportType\":\"xlsx\"}")
 row "| XLSX report, $(python3 -c "print(f'{$N2:,}')") messages × 14 columns (request → DONE) | $XLSX_S s | $(python3 -c "print(f'{$N2*14/$XLSX_S:,.0f}')") cells/s | |"
 kill $SERVER; wait $SERVER 2>/dev/null || true
+# The writers alone (query, file, fsync; no HTTP, no polling), and the XLSX writer's
+# memory at 10x the rows.
+go build -o bin/reportbench ./cmd/reportbench
+bin/reportbench -data-dir "$DIR" -rows "$N1" -xlsx-rows "$N2" | while read -r kind n _ s _ rps _ cps _ mb _ _ _ _ rss _; do
+  row "| $kind report writer alone, $(python3 -c "print(f'{$n:,}')") rows (cmd/reportbench) | $s s | $(python3 -c "print(f'{$rps:,}')") rows/s, $(python3 -c "print(f'{$cps:,}')") cells/s | file $mb MB, peak RSS $rss MB |"
+done
+bin/reportbench -data-dir "$DIR" -only xlsx -xlsx-rows $((N2 * 10)) | while read -r kind n _ s _ rps _ cps _ mb _ _ _ _ rss _; do
+  row "| $kind report writer alone, $(python3 -c "print(f'{$n:,}')") rows (cmd/reportbench) | $s s | $(python3 -c "print(f'{$cps:,}')") cells/s | file $mb MB, peak RSS $rss MB |"
+done
 
 # 6b. The "no precompute" alternative: DuckDB over the raw lake at request time.
 for q in conversations messages users accuracy intents; do
