@@ -85,54 +85,71 @@ func (j *jw) periodOverview(rg Range, current, previous int64) {
 	j.byte('}')
 }
 
-// series writes "hours", "days", "weeks" and "months".
-func (j *jw) series(cal *calendar.Calendar, s warehouse.Series) {
-	j.raw(`"hours":[`)
-	for i, h := range cal.Hours {
-		if i > 0 {
-			j.byte(',')
-		}
+// labels are the constant part of each point of a calendar's series, formatted once
+// per answer: `{"date":"…","value":` (and the week's monthDate and weekNumber). An answer
+// with one series per channel copies them instead of formatting every time again.
+type labels struct {
+	blob                      []byte
+	hours, days, weeks, month []int32 // ends in blob, per bucket
+}
+
+func newLabels(cal *calendar.Calendar) *labels {
+	l := &labels{blob: make([]byte, 0, (len(cal.Hours)+len(cal.Days)+len(cal.Months))*40+len(cal.Weeks)*64)}
+	j := jw{b: l.blob}
+	for _, h := range cal.Hours {
 		j.raw(`{"date":`)
 		j.time(h)
 		j.raw(`,"value":`)
-		j.int(s.Hours[i])
-		j.byte('}')
+		l.hours = append(l.hours, int32(len(j.b)))
 	}
-	j.raw(`],"days":[`)
-	for i, d := range cal.Days {
-		if i > 0 {
-			j.byte(',')
-		}
+	for _, d := range cal.Days {
 		j.raw(`{"date":`)
 		j.time(d)
 		j.raw(`,"value":`)
-		j.int(s.Days[i])
-		j.byte('}')
+		l.days = append(l.days, int32(len(j.b)))
 	}
-	j.raw(`],"weeks":[`)
-	for i, wk := range cal.Weeks {
-		if i > 0 {
-			j.byte(',')
-		}
+	for _, wk := range cal.Weeks {
 		j.raw(`{"monthDate":`)
 		j.time(wk.MonthStart)
 		j.raw(`,"weekNumber":`)
 		j.int(int64(wk.Number))
 		j.raw(`,"value":`)
-		j.int(s.Weeks[i])
-		j.byte('}')
+		l.weeks = append(l.weeks, int32(len(j.b)))
 	}
-	j.raw(`],"months":[`)
-	for i, m := range cal.Months {
-		if i > 0 {
-			j.byte(',')
-		}
+	for _, m := range cal.Months {
 		j.raw(`{"date":`)
 		j.time(m)
 		j.raw(`,"value":`)
-		j.int(s.Months[i])
-		j.byte('}')
+		l.month = append(l.month, int32(len(j.b)))
 	}
+	l.blob = j.b
+	return l
+}
+
+// points writes one bucket list: label, value, label, value…
+func (j *jw) points(blob []byte, from int32, ends []int32, values []int64) int32 {
+	for i, end := range ends {
+		if i > 0 {
+			j.byte(',')
+		}
+		j.b = append(j.b, blob[from:end]...)
+		j.int(values[i])
+		j.byte('}')
+		from = end
+	}
+	return from
+}
+
+// series writes "hours", "days", "weeks" and "months".
+func (j *jw) series(l *labels, s warehouse.Series) {
+	j.raw(`"hours":[`)
+	at := j.points(l.blob, 0, l.hours, s.Hours)
+	j.raw(`],"days":[`)
+	at = j.points(l.blob, at, l.days, s.Days)
+	j.raw(`],"weeks":[`)
+	at = j.points(l.blob, at, l.weeks, s.Weeks)
+	j.raw(`],"months":[`)
+	j.points(l.blob, at, l.month, s.Months)
 	j.byte(']')
 }
 
@@ -161,6 +178,7 @@ func (s *Server) dashboardConversations(w http.ResponseWriter, r *http.Request) 
 	j.raw(`{"resource":"ANALYTIC_CONVERSATION",`)
 	j.periodOverview(rg, total, prev)
 	j.raw(`,"channelAnalytics":[`)
+	l := newLabels(cal)
 	for i, c := range channels {
 		if i > 0 {
 			j.byte(',')
@@ -174,7 +192,7 @@ func (s *Server) dashboardConversations(w http.ResponseWriter, r *http.Request) 
 		j.raw(`,"channelName":`)
 		j.str(c.Channel.Name)
 		j.byte(',')
-		j.series(cal, c.Series)
+		j.series(l, c.Series)
 		j.byte('}')
 	}
 	j.raw(`]}`)
@@ -186,7 +204,7 @@ func (s *Server) trafficAnswer(w http.ResponseWriter, resource string, rg Range,
 	j.raw(`{"resource":"` + resource + `",`)
 	j.periodOverview(rg, total, prev)
 	j.raw(`,"trafficAnalyticsDTO":{`)
-	j.series(cal, series)
+	j.series(newLabels(cal), series)
 	j.average(`,"averageHoursValue":`, series.Hours)
 	j.average(`,"averageDaysValue":`, series.Days)
 	j.average(`,"averageWeeksValue":`, series.Weeks)

@@ -115,7 +115,7 @@ report() {
   for i in $(seq 1 6000); do
     st=$(curl -s "$BASE/reports/list?size=1" | grep -o '"status":"[A-Z]*"' | head -1)
     case "$st" in *DONE*|*FAILED*) break ;; esac
-    sleep 0.02
+    sleep 0.05
   done
   t1=$(date +%s.%N)
   python3 -c "print(round($t1-$t0,2))"

@@ -26,6 +26,8 @@ func main() {
 	org := flag.String("org", "e0292f69-f65b-44e6-9037-8c46e74a8abd", "tenant organization")
 	env := flag.String("env", "73259740-7753-4fb8-9a4d-c8f7300d020d", "tenant environment")
 	bot := flag.String("bot", "a8a3385b-3db2-486b-963c-b5df91911239", "tenant bot")
+	memLimit := flag.String("memory-limit", "4GB", "DuckDB memory_limit (the service's default)")
+	threads := flag.Int("threads", 0, "DuckDB threads (0 = all cores, the service's default)")
 	only := flag.String("only", "", "one export type (csv, parquet, xlsx); all when empty")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
@@ -40,7 +42,8 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 	ctx := context.Background()
-	wh, err := warehouse.Open(ctx, warehouse.Options{Dir: filepath.Join(*dir, "warehouse"), LakeDir: filepath.Join(*dir, "lake")})
+	wh, err := warehouse.Open(ctx, warehouse.Options{Dir: filepath.Join(*dir, "warehouse"), LakeDir: filepath.Join(*dir, "lake"),
+		MemoryLimit: *memLimit, Threads: *threads})
 	if err != nil {
 		log.Fatal(err)
 	}
