@@ -30,11 +30,15 @@ type RollupResult struct {
 	ConversationDays int
 	Generation       int64
 	Took             time.Duration
+	// Where the time went: the summary tables, the fact tables (with the lookup
+	// indexes), and the commit (DuckDB writes the changes back, indexes included).
+	Summaries, Facts, Commit time.Duration
 }
 
 func (r RollupResult) String() string {
-	return fmt.Sprintf("rollup: message_days=%d conversation_days=%d generation=%d took=%s",
-		r.MessageDays, r.ConversationDays, r.Generation, r.Took.Round(time.Millisecond))
+	ms := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+	return fmt.Sprintf("rollup: message_days=%d conversation_days=%d generation=%d took=%s (summaries=%s facts=%s commit=%s)",
+		r.MessageDays, r.ConversationDays, r.Generation, ms(r.Took), ms(r.Summaries), ms(r.Facts), ms(r.Commit))
 }
 
 type partition struct {
@@ -92,7 +96,9 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 	start := time.Now()
 	var res RollupResult
 	touched := map[string][]string{}
+	var bodyDone time.Time
 	err := w.db.Tx(ctx, func(tx *sql.Tx) error {
+		defer func() { bodyDone = time.Now() }()
 		rolled := map[string]map[string]string{"messages": {}, "conversations": {}}
 		rows, err := tx.QueryContext(ctx, "SELECT dataset, strftime(day, '%Y-%m-%d'), fingerprint FROM rolled_partitions")
 		if err != nil {
@@ -150,6 +156,7 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 		res.MessageDays, res.ConversationDays = len(touchedDays["messages"]), len(touchedDays["conversations"])
 		// The summaries: one pass over every touched day (narrow columns, aggregated
 		// as they stream).
+		t0 := time.Now()
 		if err := w.fillTouched(ctx, tx, touchedDays, nil); err != nil {
 			return err
 		}
@@ -164,6 +171,9 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 				return err
 			}
 		}
+		res.Summaries = time.Since(t0)
+		t0 = time.Now()
+		defer func() { res.Facts = time.Since(t0) }()
 		// A large backfill drops the lookup indexes and builds them again at the end:
 		// one bulk build is far cheaper than millions of index updates.
 		bulk := len(touchedDays["messages"])+len(touchedDays["conversations"]) > 2*bulkIndexDays
@@ -242,7 +252,7 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 	if err != nil {
 		return res, err
 	}
-	res.Took = time.Since(start)
+	res.Took, res.Commit = time.Since(start), time.Since(bodyDone)
 	var days []string
 	seen := map[string]bool{}
 	for _, list := range touched {
