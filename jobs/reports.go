@@ -160,9 +160,11 @@ func (q *ReportQueue) Write(ctx context.Context, r *warehouse.Report) (rows int6
 	case "xlsx":
 		rows, err = writeXLSX(ctx, q.wh, r, tmp)
 	default:
-		stop := flushBehind(tmp, 100*time.Millisecond)
-		rows, err = q.wh.ExportFile(ctx, r, tmp)
-		stop()
+		rows, err = func() (int64, error) {
+			stop := flushBehind(tmp, 100*time.Millisecond)
+			defer stop() // also on a panic
+			return q.wh.ExportFile(ctx, r, tmp)
+		}()
 	}
 	if err != nil {
 		os.Remove(tmp)

@@ -350,6 +350,21 @@ func selectList(cols []ReportColumn, csv bool) string {
 	return strings.Join(parts, ", ")
 }
 
+// floatCell writes a double as Go's strconv 'f', -1 (the JSON answers) does. DuckDB's
+// format('{}') (fmtlib) gives the shortest round-trip digits, as Go does, but in
+// exponent form below 1e-4 and from 1e16 on (expanded into plain decimals here), and
+// integers with a ".0".
+func floatCell(x string) string {
+	v := "format('{}', " + x + ")"
+	sign := "CASE WHEN " + x + " < 0 THEN '-' ELSE '' END"
+	mant := "replace(split_part(ltrim(" + v + ", '-'), 'e', 1), '.', '')" // the digits
+	exp := "CAST(split_part(" + v + ", 'e', 2) AS INTEGER)"
+	return "CASE WHEN suffix(" + v + ", '.0') THEN left(" + v + ", -2)" + // an integer: "1.0" is "1"
+		" WHEN NOT contains(" + v + ", 'e') THEN " + v +
+		" WHEN " + exp + " < 0 THEN " + sign + " || '0.' || repeat('0', -" + exp + " - 1) || " + mant +
+		" ELSE " + sign + " || " + mant + " || repeat('0', " + exp + " - length(" + mant + ") + 1) END"
+}
+
 // csvCell formats a typed column as the contract's CSV cell: null empty, plain
 // numbers, booleans true/false, times yyyy-MM-ddTHH:mm:ss.SSSZ, arrays joined by "; ".
 func csvCell(c ReportColumn) string {
@@ -358,9 +373,7 @@ func csvCell(c ReportColumn) string {
 	case ColInt, ColBool:
 		return "CAST(" + x + " AS VARCHAR)"
 	case ColFloat: // the JSON answer's digits: shortest round-trip, never an exponent
-		return "CASE WHEN " + x + " = trunc(" + x + ") AND abs(" + x + ") < 1e15 THEN CAST(CAST(" + x + " AS BIGINT) AS VARCHAR)" +
-			" WHEN abs(" + x + ") >= 0.0001 AND abs(" + x + ") < 1e15 THEN CAST(" + x + " AS VARCHAR)" +
-			" ELSE rtrim(rtrim(printf('%.24f', " + x + "), '0'), '.') END"
+		return floatCell(x)
 	case ColTime: // a plain TIMESTAMP, written by COPY's TIMESTAMPFORMAT (strftime per cell costs 1 s per million)
 		return "make_timestamp(epoch_us(" + x + "))"
 	case ColList:
@@ -373,7 +386,7 @@ func csvCell(c ReportColumn) string {
 // cheap count per hour: the rows beyond that hour are all in the sample, so the sort
 // that picks it and the joins that complete it see about sampleSize rows instead of
 // the whole range.
-func (w *Warehouse) narrow(ctx context.Context, k TenantKey, s ReportSpec) (ReportSpec, error) {
+func narrow(ctx context.Context, tx *sql.Tx, k TenantKey, s ReportSpec) (ReportSpec, error) {
 	if s.Sampling != "LATEST" && s.Sampling != "OLDEST" || s.SampleSize <= 0 {
 		return s, nil
 	}
@@ -397,7 +410,7 @@ func (w *Warehouse) narrow(ctx context.Context, k TenantKey, s ReportSpec) (Repo
 	}
 	us := "epoch_us(" + col + ")"
 	hour := fmt.Sprintf("(%s - (%s %% %d + %d) %% %d) // %d", us, us, calendar.HourMicros, calendar.HourMicros, calendar.HourMicros, calendar.HourMicros) // floor, also before 1970
-	rows, err := w.db.SQL.QueryContext(ctx, "SELECT "+hour+" AS h, count(*) FROM "+table+" WHERE "+where+" GROUP BY h ORDER BY h "+dir, args...)
+	rows, err := tx.QueryContext(ctx, "SELECT "+hour+" AS h, count(*) FROM "+table+" WHERE "+where+" GROUP BY h ORDER BY h "+dir, args...)
 	if err != nil {
 		return s, err
 	}
@@ -417,55 +430,64 @@ func (w *Warehouse) narrow(ctx context.Context, k TenantKey, s ReportSpec) (Repo
 	return s, rows.Err()
 }
 
-// ExportFile writes a report's rows with DuckDB's COPY (csv or parquet) to path.
-func (w *Warehouse) ExportFile(ctx context.Context, r *Report, path string) (int64, error) {
-	spec, err := w.narrow(ctx, r.Tenant, r.Spec)
-	if err != nil {
-		return 0, err
-	}
-	_, q, args := reportQuery(r.Tenant, spec, r.Spec.Export != "parquet")
-	var copySQL string
-	switch r.Spec.Export {
-	case "parquet":
-		copySQL = "COPY (" + q + ") TO " + duck.Literal(path) + " (FORMAT parquet, COMPRESSION zstd)"
-	default:
-		copySQL = "COPY (" + q + ") TO " + duck.Literal(path) + " (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%gZ')"
-	}
-	res, err := w.db.SQL.ExecContext(ctx, copySQL, args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
+// ExportFile writes a report's rows with DuckDB's COPY (csv or parquet) to path. The
+// split of the sample and the rows are read in one transaction: a rollup committing
+// in between cannot change the sample's size.
+func (w *Warehouse) ExportFile(ctx context.Context, r *Report, path string) (rows int64, err error) {
+	err = w.readTx(ctx, func(tx *sql.Tx) error {
+		spec, err := narrow(ctx, tx, r.Tenant, r.Spec)
+		if err != nil {
+			return err
+		}
+		_, q, args := reportQuery(r.Tenant, spec, r.Spec.Export != "parquet")
+		var copySQL string
+		switch r.Spec.Export {
+		case "parquet":
+			copySQL = "COPY (" + q + ") TO " + duck.Literal(path) + " (FORMAT parquet, COMPRESSION zstd)"
+		default:
+			copySQL = "COPY (" + q + ") TO " + duck.Literal(path) + " (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%gZ')"
+		}
+		res, err := tx.ExecContext(ctx, copySQL, args...)
+		if err != nil {
+			return err
+		}
+		rows, err = res.RowsAffected()
+		return err
+	})
+	return rows, err
 }
 
-// ReportRows streams a report's typed rows (xlsx is written in Go from them).
-func (w *Warehouse) ReportRows(ctx context.Context, r *Report, fn func(cols []ReportColumn, row []any) error) (int64, error) {
-	spec, err := w.narrow(ctx, r.Tenant, r.Spec)
-	if err != nil {
-		return 0, err
-	}
-	cols, q, args := reportQuery(r.Tenant, spec, false)
-	rows, err := w.db.SQL.QueryContext(ctx, q, args...)
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	var n int64
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return n, err
+// ReportRows streams a report's typed rows (xlsx is written in Go from them), read in
+// one transaction like ExportFile's.
+func (w *Warehouse) ReportRows(ctx context.Context, r *Report, fn func(cols []ReportColumn, row []any) error) (n int64, err error) {
+	err = w.readTx(ctx, func(tx *sql.Tx) error {
+		spec, err := narrow(ctx, tx, r.Tenant, r.Spec)
+		if err != nil {
+			return err
 		}
-		if err := fn(cols, vals); err != nil {
-			return n, err
+		cols, q, args := reportQuery(r.Tenant, spec, false)
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
 		}
-		n++
-	}
-	return n, rows.Err()
+		defer rows.Close()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				return err
+			}
+			if err := fn(cols, vals); err != nil {
+				return err
+			}
+			n++
+		}
+		return rows.Err()
+	})
+	return n, err
 }
 
 // ReportColumns are the columns of a report kind, in file order.

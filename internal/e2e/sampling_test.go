@@ -173,3 +173,84 @@ func TestSampledReportsMatchListOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestMovedMessageKeepsOneAnswerRow: a message moved to another day by a later file
+// (earlier in file order, so its record wins) exists twice while a backfill goes chunk
+// by chunk; its answers must still be one row, and its report row one row.
+func TestMovedMessageKeepsOneAnswerRow(t *testing.T) {
+	dir := t.TempDir()
+	landing := filepath.Join(dir, "landing")
+	if err := os.MkdirAll(landing, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	day := func(d time.Time) string { return d.Format(time.RFC3339Nano) }
+	c := time.Date(2025, 1, 10, 12, 0, 0, 0, time.UTC) // where M ends up, with its reply
+	a := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)  // where M was first
+	user := func(at time.Time) string {
+		return smLine("message", fmt.Sprintf(`"messageId":"m-moved","sessionCode":"s-moved","direction":"USER","createdAt":%q,"content":"moved","type":"TEXT"`, day(at)))
+	}
+	var b strings.Builder
+	b.WriteString(user(a))
+	b.WriteString(smLine("message", fmt.Sprintf(`"messageId":"r-moved","sessionCode":"s-moved","direction":"BOT","createdAt":%q,"content":"answer","type":"TEXT","replyTo":"m-moved","answerName":"only"`, day(c))))
+	for i := 1; i <= 100; i++ { // more than one chunk of days between c and a
+		at := c.AddDate(0, 0, i)
+		b.WriteString(smLine("message", fmt.Sprintf(`"messageId":"f-%d","sessionCode":"s-f","direction":"USER","createdAt":%q,"content":"filler","type":"TEXT"`, i, day(at))))
+	}
+	ctx := context.Background()
+	extract := func() {
+		if _, err := etl.Extract(ctx, etl.Options{LandingDir: landing, LakeDir: filepath.Join(dir, "lake"),
+			QuarantineDir: filepath.Join(dir, "quarantine"), MemoryLimit: "1GB"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(landing, "b.ndjson"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	extract()
+	wh, err := warehouse.Open(ctx, warehouse.Options{Dir: filepath.Join(dir, "warehouse"), LakeDir: filepath.Join(dir, "lake"), MemoryLimit: "1GB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wh.Close()
+	if _, err := wh.Rollup(ctx, warehouse.RollupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// a.ndjson sorts first: its record of m-moved wins and moves it to day c.
+	if err := os.WriteFile(filepath.Join(landing, "a.ndjson"), []byte(user(c)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	extract()
+	if _, err := wh.Rollup(ctx, warehouse.RollupOptions{Full: true}); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := wh.DB().SQL.QueryRowContext(ctx, "SELECT count(*) FROM message_answers WHERE message_id = 'm-moved'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("m-moved has %d answer rows, want 1", n)
+	}
+	k := warehouse.TenantKey{Org: smOrg, Env: smEnv, Bot: smBot}
+	f := warehouse.ListFilter{Query: warehouse.Query{Tenant: k, Start: c.Unix()/3600 - 24, End: a.Unix()/3600 + 24}}
+	for h := range f.Mask {
+		f.Mask[h] = true
+	}
+	path := filepath.Join(t.TempDir(), "r.csv")
+	r := &warehouse.Report{ID: "moved", Tenant: k, Spec: warehouse.ReportSpec{Kind: warehouse.KindMessages, Export: "csv", Filter: f, SampleSize: 1000, Sampling: "OLDEST"}}
+	if _, err := wh.ExportFile(ctx, r, path); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var moved [][]string
+	for _, row := range parseCSV(t, raw)[1:] {
+		if row[0] == "m-moved" {
+			moved = append(moved, row)
+		}
+	}
+	if len(moved) != 1 || moved[0][7] != "only" || moved[0][10] != "2025-01-10T12:00:00.000Z" {
+		t.Fatalf("m-moved in the report: %v", moved)
+	}
+}

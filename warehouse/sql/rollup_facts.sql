@@ -83,10 +83,15 @@ WHERE f.org_uuid = a.org_uuid AND f.env_uuid = a.env_uuid AND f.bot_uuid = a.bot
 -- message_at: the replied message's createdAt, so that readers of a time range skip the
 -- answers outside it. Looked up on narrow rows first: a join whose build side carries
 -- the answer lists costs ten times more.
+-- A message moved to another day by a later extract exists twice while a backfill goes
+-- chunk by chunk (its old day is deleted in a later chunk): one row per id, the one on
+-- the days being loaded.
 CREATE OR REPLACE TEMP TABLE reply_times AS
 SELECT a.org_uuid, a.env_uuid, a.bot_uuid, a.message_id, u.created_at AS message_at
 FROM (SELECT DISTINCT * FROM affected_replies) a LEFT JOIN messages u
-    ON u.org_uuid = a.org_uuid AND u.env_uuid = a.env_uuid AND u.bot_uuid = a.bot_uuid AND u.message_id = a.message_id;
+    ON u.org_uuid = a.org_uuid AND u.env_uuid = a.env_uuid AND u.bot_uuid = a.bot_uuid AND u.message_id = a.message_id
+QUALIFY row_number() OVER (PARTITION BY a.org_uuid, a.env_uuid, a.bot_uuid, a.message_id
+    ORDER BY u.day IN (SELECT day FROM touched_days WHERE dataset = 'messages') DESC, u.day DESC) = 1;
 
 -- Rows sorted by message_at keep the zone maps tight.
 INSERT INTO message_answers
