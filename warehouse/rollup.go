@@ -297,9 +297,9 @@ func (w *Warehouse) fillTouched(ctx context.Context, tx *sql.Tx, touched map[str
 	return err
 }
 
-// lookupIndexes are the ART indexes of migration 0004.
+// lookupIndexes are the ART indexes of migration 0004 (less the answers one, dropped by
+// 0006).
 var lookupIndexes = []struct{ name, on string }{
-	{"message_answers_id", "message_answers (message_id)"},
 	{"conversations_session", "conversations (session_code)"},
 	{"messages_session", "messages (session_code)"},
 }

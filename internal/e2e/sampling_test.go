@@ -131,6 +131,20 @@ func TestSampledReportsMatchListOrder(t *testing.T) {
 		}
 		return col
 	}
+	// The list shows the answers too (found by message_at), page by page.
+	for page := 0; page*5 < n; page++ {
+		lf := f
+		lf.Sort, lf.Offset, lf.Max = "deliveredAt", page*5, 5
+		_, rows, err := wh.ListMessages(ctx, lf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if len(r.AnswerNames) != 1 || !strings.HasPrefix(r.AnswerNames[0], "a") {
+				t.Fatalf("messages/list page %d: %s has answerNames %v; its reply was rolled up first", page, r.MessageID, r.AnswerNames)
+			}
+		}
+	}
 	// expect is the list order in Go: time (newest first for LATEST), ties by key ascending.
 	expect := func(kind, sampling string) []string {
 		rs := slices.Clone(msgs)
