@@ -20,6 +20,8 @@ type Metrics struct {
 	JobDuration *prometheus.HistogramVec
 	JobRuns     *prometheus.CounterVec
 	Rows        *prometheus.CounterVec
+	// ReportDuration: a report's run, from its worker taking it to DONE or FAILED.
+	ReportDuration *prometheus.HistogramVec
 }
 
 // NewMetrics registers the metrics in a new registry (with the Go runtime's).
@@ -38,8 +40,11 @@ func NewMetrics() *Metrics {
 			Help: "Job runs by job and outcome (DONE, FAILED)."}, []string{"job", "status"}),
 		Rows: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dashboard_rows_total",
 			Help: "Records processed by jobs: read, loaded, duplicates, quarantined."}, []string{"kind"}),
+		ReportDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "dashboard_report_duration_seconds",
+			Help: "Report runs by kind, export type and outcome (DONE, FAILED).", Buckets: prometheus.ExponentialBuckets(0.05, 2, 14)},
+			[]string{"kind", "export", "status"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.JobDuration, m.JobRuns, m.Rows,
+	reg.MustRegister(m.requests, m.latency, m.JobDuration, m.JobRuns, m.Rows, m.ReportDuration,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

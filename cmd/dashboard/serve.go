@@ -123,6 +123,11 @@ func dirSize(dir string) int64 {
 // run again) and connects them to the API.
 func startReports(ctx context.Context, env *cmdEnv, wh *warehouse.Warehouse, srv *api.Server) (*jobs.ReportQueue, error) {
 	q := jobs.NewReportQueue(wh, env.settings.ReportsDir(), env.settings.ReportWorkers, env.log, nil)
+	if m := env.metrics; m != nil {
+		q.OnFinish = func(r *warehouse.Report, status string, took time.Duration) {
+			m.ReportDuration.WithLabelValues(r.Spec.Kind, r.Spec.Export, status).Observe(took.Seconds())
+		}
+	}
 	if err := q.Start(ctx); err != nil {
 		return nil, err
 	}
