@@ -115,7 +115,7 @@ report() {
   for i in $(seq 1 6000); do
     st=$(curl -s "$BASE/reports/list?size=1" | grep -o '"status":"[A-Z]*"' | head -1)
     case "$st" in *DONE*|*FAILED*) break ;; esac
-    sleep 0.05
+    sleep 0.25
   done
   t1=$(date +%s.%N)
   python3 -c "print(round($t1-$t0,2))"
@@ -125,10 +125,10 @@ N1=$(( ROWS < 1000000 ? ROWS : 1000000 ))
 # The server's own measure of a report run (worker start → DONE), from /metrics.
 ran() { curl -s "http://127.0.0.1:$PORT/metrics" | awk -v e="$1" 'index($1, "dashboard_report_duration_seconds_sum") == 1 && index($1, "export=\""e"\"") && index($1, "status=\"DONE\"") {printf "%.2f", $2}'; }
 CSV_S=$(report "{\"startDate\":\"$START\",\"endDate\":\"$LAST\",\"reportType\":\"LATEST\",\"sampleSize\":$N1}")
-row "| CSV report, $(python3 -c "print(f'{$N1:,}')") messages × 14 columns (request → DONE, polled every 50 ms) | $CSV_S s | $(python3 -c "print(f'{$N1/$CSV_S:,.0f}')") rows/s | the server's run: $(ran csv) s |"
+row "| CSV report, $(python3 -c "print(f'{$N1:,}')") messages × 14 columns (request → DONE, polled every 250 ms) | $CSV_S s | $(python3 -c "print(f'{$N1/$CSV_S:,.0f}')") rows/s | the server's run: $(ran csv) s |"
 N2=$(( ROWS < 100000 ? ROWS : 100000 ))
 XLSX_S=$(report "{\"startDate\":\"$START\",\"endDate\":\"$LAST\",\"reportType\":\"LATEST\",\"sampleSize\":$N2,\"exportType\":\"xlsx\"}")
-row "| XLSX report, $(python3 -c "print(f'{$N2:,}')") messages × 14 columns (request → DONE, polled every 50 ms) | $XLSX_S s | $(python3 -c "print(f'{$N2*14/$XLSX_S:,.0f}')") cells/s | the server's run: $(ran xlsx) s |"
+row "| XLSX report, $(python3 -c "print(f'{$N2:,}')") messages × 14 columns (request → DONE, polled every 250 ms) | $XLSX_S s | $(python3 -c "print(f'{$N2*14/$XLSX_S:,.0f}')") cells/s | the server's run: $(ran xlsx) s |"
 kill $SERVER; wait $SERVER 2>/dev/null || true
 # The writers alone (query, file, fsync; no HTTP, no polling), and the XLSX writer's
 # memory at 10x the rows.
