@@ -1,6 +1,7 @@
 package warehouse
 
 import (
+	"iter"
 	"math"
 	"runtime"
 	"sort"
@@ -174,18 +175,7 @@ func (s *Snapshot) Users(q Query, cal *calendar.Calendar) (total int64, series S
 		base+uint32(len(cal.Hours)+len(cal.Days)+len(cal.Weeks))
 	tb := mb + uint32(len(cal.Months))
 	us := st.users
-	lo := searchHour(len(t.runs), func(i int) int64 { return t.runs[i].hour }, q.Start)
-	from := int32(0)
-	if lo > 0 {
-		from = t.runs[lo-1].end
-	}
-	for i := lo; i < len(t.runs) && t.runs[i].hour < q.End; i++ {
-		r := &t.runs[i]
-		ids := t.runIDs[from:r.end]
-		from = r.end
-		if !ok[r.ch] || !q.Mask.Pass(r.hour) {
-			continue
-		}
+	for r, ids := range t.runsIn(q, ok) {
 		off := r.hour - cal.Start
 		hi, d, w, m := cal.HourIdx[off], cal.DayIdx[off], cal.WeekIdx[off], cal.MonthIdx[off]
 		hv, dv, wv, mv := hb+uint32(hi), db+uint32(d), wb+uint32(w), mb+uint32(m)
@@ -237,18 +227,7 @@ func (s *Snapshot) UsersTotal(q Query) int64 {
 	defer stampPool.Put(st)
 	us := st.users
 	var total int64
-	lo := searchHour(len(t.runs), func(i int) int64 { return t.runs[i].hour }, q.Start)
-	from := int32(0)
-	if lo > 0 {
-		from = t.runs[lo-1].end
-	}
-	for i := lo; i < len(t.runs) && t.runs[i].hour < q.End; i++ {
-		r := &t.runs[i]
-		ids := t.runIDs[from:r.end]
-		from = r.end
-		if !ok[r.ch] || !q.Mask.Pass(r.hour) {
-			continue
-		}
+	for _, ids := range t.runsIn(q, ok) {
 		for _, u := range ids {
 			if us[u].t != tb {
 				us[u].t = tb
@@ -257,6 +236,26 @@ func (s *Snapshot) UsersTotal(q Query) int64 {
 		}
 	}
 	return total
+}
+
+// runsIn yields the user runs of the query's hours that pass its hour window and
+// channel filter (ok), with their ids.
+func (t *tenantData) runsIn(q Query, ok []bool) iter.Seq2[*userRun, []int32] {
+	return func(yield func(*userRun, []int32) bool) {
+		lo := searchHour(len(t.runs), func(i int) int64 { return t.runs[i].hour }, q.Start)
+		from := int32(0)
+		if lo > 0 {
+			from = t.runs[lo-1].end
+		}
+		for i := lo; i < len(t.runs) && t.runs[i].hour < q.End; i++ {
+			r := &t.runs[i]
+			ids := t.runIDs[from:r.end]
+			from = r.end
+			if ok[r.ch] && q.Mask.Pass(r.hour) && !yield(r, ids) {
+				return
+			}
+		}
+	}
 }
 
 // userStamp is where a user was last counted, per granularity: one cache line holds
