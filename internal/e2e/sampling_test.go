@@ -21,6 +21,51 @@ const (
 	smChan = "5b7f1c1e-3c53-4c55-9a55-0d4f6f3c0a04"
 )
 
+// smLake is a data dir for these tests: landing files loaded one by one, the
+// warehouse rolled up after each.
+type smLake struct {
+	t   *testing.T
+	dir string
+}
+
+func newSmLake(t *testing.T) *smLake {
+	l := &smLake{t: t, dir: t.TempDir()}
+	if err := os.MkdirAll(filepath.Join(l.dir, "landing"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// load writes a landing file and extracts it.
+func (l *smLake) load(name, content string) {
+	l.t.Helper()
+	if err := os.WriteFile(filepath.Join(l.dir, "landing", name), []byte(content), 0o644); err != nil {
+		l.t.Fatal(err)
+	}
+	if _, err := etl.Extract(context.Background(), etl.Options{LandingDir: filepath.Join(l.dir, "landing"),
+		LakeDir: filepath.Join(l.dir, "lake"), QuarantineDir: filepath.Join(l.dir, "quarantine"), MemoryLimit: "1GB"}); err != nil {
+		l.t.Fatal(err)
+	}
+}
+
+func (l *smLake) open() *warehouse.Warehouse {
+	l.t.Helper()
+	wh, err := warehouse.Open(context.Background(), warehouse.Options{Dir: filepath.Join(l.dir, "warehouse"),
+		LakeDir: filepath.Join(l.dir, "lake"), MemoryLimit: "1GB"})
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	l.t.Cleanup(func() { wh.Close() })
+	return wh
+}
+
+func (l *smLake) rollup(wh *warehouse.Warehouse, full bool) {
+	l.t.Helper()
+	if _, err := wh.Rollup(context.Background(), warehouse.RollupOptions{Full: full}); err != nil {
+		l.t.Fatal(err)
+	}
+}
+
 func smLine(kind, fields string) string {
 	return fmt.Sprintf(`{"kind":%q,"orgUuid":%q,"envUuid":%q,"botUuid":%q,"channelUuid":%q,"userId":"u1",%s}`,
 		kind, smOrg, smEnv, smBot, smChan, fields) + "\n"
@@ -32,11 +77,6 @@ func smLine(kind, fields string) string {
 // messageId and hours before 1970; and the answers of a message whose BOT reply was
 // rolled up before the message itself are in its report row.
 func TestSampledReportsMatchListOrder(t *testing.T) {
-	dir := t.TempDir()
-	landing := filepath.Join(dir, "landing")
-	if err := os.MkdirAll(landing, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	// USER messages around midnight of 1970-01-01 and in one busy hour, with ties; one
 	// conversation per session. The BOT replies come in a first file, the USER
 	// messages of 1969 they answer only in a second one, rolled up later: the replies
@@ -67,33 +107,13 @@ func TestSampledReportsMatchListOrder(t *testing.T) {
 			n++
 		}
 	}
-	write := func(name, s string) {
-		if err := os.WriteFile(filepath.Join(landing, name), []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	ctx := context.Background()
-	extract := func() {
-		if _, err := etl.Extract(ctx, etl.Options{LandingDir: landing, LakeDir: filepath.Join(dir, "lake"),
-			QuarantineDir: filepath.Join(dir, "quarantine"), MemoryLimit: "1GB"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("1-replies.ndjson", replies.String()+convs.String()+users.String())
-	extract()
-	wh, err := warehouse.Open(ctx, warehouse.Options{Dir: filepath.Join(dir, "warehouse"), LakeDir: filepath.Join(dir, "lake"), MemoryLimit: "1GB"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wh.Close()
-	if _, err := wh.Rollup(ctx, warehouse.RollupOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	write("2-users.ndjson", early.String())
-	extract()
-	if _, err := wh.Rollup(ctx, warehouse.RollupOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	l := newSmLake(t)
+	l.load("1-replies.ndjson", replies.String()+convs.String()+users.String())
+	wh := l.open()
+	l.rollup(wh, false)
+	l.load("2-users.ndjson", early.String())
+	l.rollup(wh, false)
 
 	k := warehouse.TenantKey{Org: smOrg, Env: smEnv, Bot: smBot}
 	f := warehouse.ListFilter{Query: warehouse.Query{Tenant: k, Start: base.Unix()/3600 - 2, End: base.Unix()/3600 + 8}}
@@ -192,11 +212,6 @@ func TestSampledReportsMatchListOrder(t *testing.T) {
 // (earlier in file order, so its record wins) exists twice while a backfill goes chunk
 // by chunk; its answers must still be one row, and its report row one row.
 func TestMovedMessageKeepsOneAnswerRow(t *testing.T) {
-	dir := t.TempDir()
-	landing := filepath.Join(dir, "landing")
-	if err := os.MkdirAll(landing, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	day := func(d time.Time) string { return d.Format(time.RFC3339Nano) }
 	c := time.Date(2025, 1, 10, 12, 0, 0, 0, time.UTC) // where M ends up, with its reply
 	a := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)  // where M was first
@@ -211,32 +226,13 @@ func TestMovedMessageKeepsOneAnswerRow(t *testing.T) {
 		b.WriteString(smLine("message", fmt.Sprintf(`"messageId":"f-%d","sessionCode":"s-f","direction":"USER","createdAt":%q,"content":"filler","type":"TEXT"`, i, day(at))))
 	}
 	ctx := context.Background()
-	extract := func() {
-		if _, err := etl.Extract(ctx, etl.Options{LandingDir: landing, LakeDir: filepath.Join(dir, "lake"),
-			QuarantineDir: filepath.Join(dir, "quarantine"), MemoryLimit: "1GB"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(landing, "b.ndjson"), []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	extract()
-	wh, err := warehouse.Open(ctx, warehouse.Options{Dir: filepath.Join(dir, "warehouse"), LakeDir: filepath.Join(dir, "lake"), MemoryLimit: "1GB"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wh.Close()
-	if _, err := wh.Rollup(ctx, warehouse.RollupOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	l := newSmLake(t)
+	l.load("b.ndjson", b.String())
+	wh := l.open()
+	l.rollup(wh, false)
 	// a.ndjson sorts first: its record of m-moved wins and moves it to day c.
-	if err := os.WriteFile(filepath.Join(landing, "a.ndjson"), []byte(user(c)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	extract()
-	if _, err := wh.Rollup(ctx, warehouse.RollupOptions{Full: true}); err != nil {
-		t.Fatal(err)
-	}
+	l.load("a.ndjson", user(c))
+	l.rollup(wh, true)
 	var n int
 	if err := wh.DB().SQL.QueryRowContext(ctx, "SELECT count(*) FROM message_answers WHERE message_id = 'm-moved'").Scan(&n); err != nil {
 		t.Fatal(err)
