@@ -57,7 +57,7 @@ WITH s AS (SELECT DISTINCT * FROM affected_sessions),
 ms AS (
     SELECT m.org_uuid, m.env_uuid, m.bot_uuid, m.session_code,
            count(*) FILTER (WHERE m.direction = 'USER') AS user_messages,
-           first(m.content ORDER BY m.created_at, m.message_id) FILTER (WHERE m.direction = 'USER') AS user_message,
+           arg_min_null(m.content, (m.created_at, m.message_id)) FILTER (WHERE m.direction = 'USER') AS user_message,
            max(m.created_at) AS last_message_at
     FROM messages m SEMI JOIN s USING (org_uuid, env_uuid, bot_uuid, session_code)
     GROUP BY ALL
@@ -93,18 +93,26 @@ FROM (SELECT DISTINCT * FROM affected_replies) a LEFT JOIN messages u
 QUALIFY row_number() OVER (PARTITION BY a.org_uuid, a.env_uuid, a.bot_uuid, a.message_id
     ORDER BY u.day IN (SELECT day FROM touched_days WHERE dataset = 'messages') DESC, u.day DESC) = 1;
 
+-- The replies of a message in (createdAt, messageId) order: one unordered list of
+-- structs per message, sorted by list_sort (the struct's first fields are the order).
+-- An ordered aggregate (list(x ORDER BY ...)) gives the same lists six times slower.
 -- Rows sorted by message_at keep the zone maps tight.
 INSERT INTO message_answers
-SELECT m.org_uuid, m.env_uuid, m.bot_uuid, m.reply_to,
-       coalesce(list(m.answer_name ORDER BY m.created_at, m.message_id) FILTER (WHERE m.answer_name IS NOT NULL), []),
-       list(m.content ORDER BY m.created_at, m.message_id),
-       flatten(list(list_transform(coalesce(m.buttons, []), b -> b.name) ORDER BY m.created_at, m.message_id)),
-       r.message_at
-FROM messages m JOIN reply_times r
-    ON m.org_uuid = r.org_uuid AND m.env_uuid = r.env_uuid AND m.bot_uuid = r.bot_uuid AND m.reply_to = r.message_id
-WHERE m.direction = 'BOT'
-GROUP BY m.org_uuid, m.env_uuid, m.bot_uuid, m.reply_to, r.message_at
-ORDER BY m.org_uuid, m.env_uuid, m.bot_uuid, r.message_at;
+SELECT org_uuid, env_uuid, bot_uuid, reply_to,
+       list_filter(list_transform(r, x -> x.n), x -> x IS NOT NULL),
+       list_transform(r, x -> x.c),
+       flatten(list_transform(r, x -> x.b)),
+       message_at
+FROM (
+    SELECT m.org_uuid, m.env_uuid, m.bot_uuid, m.reply_to, r.message_at,
+           list_sort(list({'t': m.created_at, 'i': m.message_id, 'n': m.answer_name, 'c': m.content,
+                           'b': list_transform(coalesce(m.buttons, []), b -> b.name)})) AS r
+    FROM messages m JOIN reply_times r
+        ON m.org_uuid = r.org_uuid AND m.env_uuid = r.env_uuid AND m.bot_uuid = r.bot_uuid AND m.reply_to = r.message_id
+    WHERE m.direction = 'BOT'
+    GROUP BY m.org_uuid, m.env_uuid, m.bot_uuid, m.reply_to, r.message_at
+)
+ORDER BY org_uuid, env_uuid, bot_uuid, message_at;
 
 -- Messages (re)loaded on the touched days may be the replied message of answers already
 -- there (a reply can land before the message it answers, or the message can move).
