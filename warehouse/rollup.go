@@ -154,6 +154,9 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 			sort.Strings(touchedDays[ds])
 		}
 		res.MessageDays, res.ConversationDays = len(touchedDays["messages"]), len(touchedDays["conversations"])
+		// A large backfill (bulk) reads every day anyway: it skips the narrow lookups of
+		// the days to read, and drops the lookup indexes to build them once at the end.
+		bulk := res.MessageDays+res.ConversationDays > 2*bulkIndexDays
 		// The summaries: one pass over every touched day (narrow columns, aggregated
 		// as they stream).
 		t0 := time.Now()
@@ -167,7 +170,7 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 			}
 		}
 		for _, name := range []string{"rollup_messages.sql", "rollup_conversations.sql"} {
-			if err := w.runScript(ctx, tx, name, files); err != nil {
+			if err := w.runScript(ctx, tx, name, files, bulk); err != nil {
 				return err
 			}
 		}
@@ -176,7 +179,6 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 		defer func() { res.Facts = time.Since(t0) }()
 		// A large backfill drops the lookup indexes and builds them again at the end:
 		// one bulk build is far cheaper than millions of index updates.
-		bulk := len(touchedDays["messages"])+len(touchedDays["conversations"]) > 2*bulkIndexDays
 		if bulk {
 			for _, idx := range lookupIndexes {
 				if _, err := tx.ExecContext(ctx, "DROP INDEX IF EXISTS "+idx.name); err != nil {
@@ -216,7 +218,7 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 					}
 				}
 			}
-			if err := w.runScript(ctx, tx, "rollup_facts.sql", files); err != nil {
+			if err := w.runScript(ctx, tx, "rollup_facts.sql", files, bulk); err != nil {
 				return err
 			}
 		}
@@ -240,7 +242,7 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 			}
 		}
 		chanFiles, _ := filepath.Glob(filepath.Join(w.opts.LakeDir, "channels", "*.parquet"))
-		if err := w.runScript(ctx, tx, "rollup_channels.sql", map[string][]string{"channels": chanFiles}); err != nil {
+		if err := w.runScript(ctx, tx, "rollup_channels.sql", map[string][]string{"channels": chanFiles}, false); err != nil {
 			return err
 		}
 		// The catalog may change without any partition: always a new generation.
@@ -308,8 +310,11 @@ var lookupIndexes = []struct{ name, on string }{
 // updating them row by row.
 const bulkIndexDays = 30
 
-// rollupChunkDays is how many days one pass of the facts script handles.
+// rollupChunkDays is how many days one pass of the facts script handles. A rollup that
+// is not bulk must be one chunk (rollup_facts.sql's incremental lookups rely on it).
 const rollupChunkDays = 92
+
+var _ = [rollupChunkDays - 2*bulkIndexDays]struct{}{} // compile-time: rollupChunkDays >= 2*bulkIndexDays
 
 func scanStrings(ctx context.Context, tx *sql.Tx, q string) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, q)
@@ -330,8 +335,10 @@ func scanStrings(ctx context.Context, tx *sql.Tx, q string) ([]string, error) {
 
 // runScript runs an embedded SQL script statement by statement. {{name}} becomes the
 // file list of that dataset; a statement marked "-- needs: name" is skipped when the
-// dataset has no files; {{fold:expr}} becomes the folding expression of expr.
-func (w *Warehouse) runScript(ctx context.Context, tx *sql.Tx, name string, files map[string][]string) error {
+// dataset has no files; a statement marked "-- only: bulk" runs only when bulk is set,
+// one marked "-- only: incremental" only when it is not; {{fold:expr}} becomes the
+// folding expression of expr.
+func (w *Warehouse) runScript(ctx context.Context, tx *sql.Tx, name string, files map[string][]string, bulk bool) error {
 	body, err := sqlFiles.ReadFile("sql/" + name)
 	if err != nil {
 		return err
@@ -348,6 +355,9 @@ func (w *Warehouse) runScript(ctx context.Context, tx *sql.Tx, name string, file
 			if strings.Contains(stmt, "-- needs: "+ds) && len(files[ds]) == 0 {
 				skip = true
 			}
+		}
+		if strings.Contains(stmt, "-- only: bulk") && !bulk || strings.Contains(stmt, "-- only: incremental") && bulk {
+			skip = true
 		}
 		if skip {
 			continue

@@ -2,7 +2,9 @@
 -- session and replied message they affect (whatever day those live on).
 -- {{fold:X}} stands for the folding expression of X; {{messages}} and {{conversations}}
 -- for the lake files of the touched days (statements naming a list with no files are
--- skipped).
+-- skipped). A statement marked "only: bulk" runs only in a rollup of many days (the
+-- lookup indexes dropped, every day read anyway), one marked "only: incremental" only in
+-- the others.
 
 CREATE OR REPLACE TEMP TABLE affected_sessions AS
 SELECT DISTINCT org_uuid, env_uuid, bot_uuid, session_code FROM messages
@@ -49,6 +51,16 @@ INSERT INTO affected_replies
 SELECT DISTINCT org_uuid, env_uuid, bot_uuid, reply_to FROM messages
 WHERE day IN (SELECT day FROM touched_days WHERE dataset = 'messages') AND reply_to IS NOT NULL;
 
+-- The days that hold messages of the affected sessions: the statements below read only
+-- those (zone maps skip the rest). Looked up on one narrow column, by session code
+-- alone (a superset of the days: other tenants' sessions of the same code add days,
+-- never remove one). An incremental rollup reads a few days instead of the year.
+-- only: incremental
+CREATE OR REPLACE TEMP TABLE session_days AS
+SELECT DISTINCT day FROM messages WHERE session_code IN (SELECT session_code FROM affected_sessions);
+-- only: bulk
+CREATE OR REPLACE TEMP TABLE session_days AS SELECT DISTINCT day FROM messages;
+
 DELETE FROM conversation_facts f USING (SELECT DISTINCT * FROM affected_sessions) a
 WHERE f.org_uuid = a.org_uuid AND f.env_uuid = a.env_uuid AND f.bot_uuid = a.bot_uuid AND f.session_code = a.session_code;
 
@@ -60,6 +72,7 @@ ms AS (
            arg_min_null(m.content, (m.created_at, m.message_id)) FILTER (WHERE m.direction = 'USER') AS user_message,
            max(m.created_at) AS last_message_at
     FROM messages m SEMI JOIN s USING (org_uuid, env_uuid, bot_uuid, session_code)
+    WHERE m.day IN (SELECT day FROM session_days)
     GROUP BY ALL
 )
 SELECT c.org_uuid, c.env_uuid, c.bot_uuid, c.session_code, c.business_key, c.channel_uuid,
@@ -86,12 +99,36 @@ WHERE f.org_uuid = a.org_uuid AND f.env_uuid = a.env_uuid AND f.bot_uuid = a.bot
 -- A message moved to another day by a later extract exists twice while a backfill goes
 -- chunk by chunk (its old day is deleted in a later chunk): one row per id, the one on
 -- the days being loaded.
+-- only: bulk
 CREATE OR REPLACE TEMP TABLE reply_times AS
 SELECT a.org_uuid, a.env_uuid, a.bot_uuid, a.message_id, u.created_at AS message_at
 FROM (SELECT DISTINCT * FROM affected_replies) a LEFT JOIN messages u
     ON u.org_uuid = a.org_uuid AND u.env_uuid = a.env_uuid AND u.bot_uuid = a.bot_uuid AND u.message_id = a.message_id
 QUALIFY row_number() OVER (PARTITION BY a.org_uuid, a.env_uuid, a.bot_uuid, a.message_id
     ORDER BY u.day IN (SELECT day FROM touched_days WHERE dataset = 'messages') DESC, u.day DESC) = 1;
+-- An incremental rollup is one chunk, so a message exists once. A reply follows its
+-- message: look on the touched days and the day before each first, then the whole
+-- table for the ids not found there (none, as a rule: that lookup is skipped whole).
+-- only: incremental
+CREATE OR REPLACE TEMP TABLE reply_times AS
+SELECT a.org_uuid, a.env_uuid, a.bot_uuid, a.message_id, u.created_at AS message_at
+FROM (SELECT DISTINCT * FROM affected_replies) a JOIN messages u
+    ON u.org_uuid = a.org_uuid AND u.env_uuid = a.env_uuid AND u.bot_uuid = a.bot_uuid AND u.message_id = a.message_id
+WHERE u.day IN (SELECT day FROM touched_days WHERE dataset = 'messages'
+                UNION SELECT day - 1 FROM touched_days WHERE dataset = 'messages');
+-- only: incremental
+INSERT INTO reply_times
+SELECT a.org_uuid, a.env_uuid, a.bot_uuid, a.message_id, u.created_at
+FROM (SELECT DISTINCT * FROM affected_replies ANTI JOIN reply_times USING (org_uuid, env_uuid, bot_uuid, message_id)) a
+LEFT JOIN messages u
+    ON u.org_uuid = a.org_uuid AND u.env_uuid = a.env_uuid AND u.bot_uuid = a.bot_uuid AND u.message_id = a.message_id;
+
+-- The days that hold replies to the affected messages (by id alone: a superset).
+-- only: incremental
+CREATE OR REPLACE TEMP TABLE reply_days AS
+SELECT DISTINCT day FROM messages WHERE direction = 'BOT' AND reply_to IN (SELECT message_id FROM affected_replies);
+-- only: bulk
+CREATE OR REPLACE TEMP TABLE reply_days AS SELECT DISTINCT day FROM messages;
 
 -- The replies of a message in (createdAt, messageId) order: one unordered list of
 -- structs per message, sorted by list_sort (the struct's first fields are the order).
@@ -109,7 +146,7 @@ FROM (
                            'b': list_transform(coalesce(m.buttons, []), b -> b.name)})) AS r
     FROM messages m JOIN reply_times r
         ON m.org_uuid = r.org_uuid AND m.env_uuid = r.env_uuid AND m.bot_uuid = r.bot_uuid AND m.reply_to = r.message_id
-    WHERE m.direction = 'BOT'
+    WHERE m.direction = 'BOT' AND m.day IN (SELECT day FROM reply_days)
     GROUP BY m.org_uuid, m.env_uuid, m.bot_uuid, m.reply_to, r.message_at
 )
 ORDER BY org_uuid, env_uuid, bot_uuid, message_at;
@@ -125,3 +162,5 @@ WHERE m.day IN (SELECT day FROM touched_days WHERE dataset = 'messages')
 DROP TABLE affected_sessions;
 DROP TABLE affected_replies;
 DROP TABLE reply_times;
+DROP TABLE session_days;
+DROP TABLE reply_days;
