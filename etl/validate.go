@@ -1,9 +1,13 @@
 package etl
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
@@ -106,11 +110,12 @@ type Channel struct {
 // Validator parses and validates log lines (format v1). It is not safe for concurrent
 // use; each worker owns one. Results point into its buffers until the next call.
 type Validator struct {
-	p    fastjson.Parser
-	f    fields
-	Msg  Message
-	Conv Conversation
-	Chan Channel
+	p     fastjson.Parser
+	f     fields
+	known []byte // a deep line without its unknown fields (the values point into it)
+	Msg   Message
+	Conv  Conversation
+	Chan  Channel
 }
 
 // lineError is why a line is bad: the field and the reason.
@@ -152,6 +157,16 @@ func (v *Validator) Parse(line []byte) (Kind, error) {
 		return KindNone, bad("line", "not valid JSON: "+shorten(err.Error()))
 	}
 	val, err := v.p.ParseBytes(line)
+	if err != nil && strings.Contains(err.Error(), "too big depth") {
+		// The parser stops at 300 levels of nesting, but unknown fields are ignored
+		// however deep (CONTRACT §2): parse the line again without them.
+		if v.known, err = knownFieldsOnly(v.known[:0], line); err == nil {
+			val, err = v.p.ParseBytes(v.known)
+		}
+		if err != nil {
+			return KindNone, bad("line", "a known field is nested more than 300 levels deep")
+		}
+	}
 	if err != nil {
 		return KindNone, bad("line", "not valid JSON: "+shorten(err.Error()))
 	}
@@ -165,71 +180,8 @@ func (v *Validator) Parse(line []byte) (Kind, error) {
 		if x.Type() == fastjson.TypeNull {
 			x = nil // null means absent
 		}
-		switch string(k) {
-		case "kind":
-			f.kind = x
-		case "orgUuid":
-			f.org = x
-		case "envUuid":
-			f.env = x
-		case "botUuid":
-			f.bot = x
-		case "uuid":
-			f.uuid = x
-		case "name":
-			f.name = x
-		case "description":
-			f.description = x
-		case "channelType":
-			f.channelType = x
-		case "sessionCode":
-			f.sessionCode = x
-		case "businessKey":
-			f.businessKey = x
-		case "channelUuid":
-			f.channelUUID = x
-		case "userId":
-			f.userID = x
-		case "startedAt":
-			f.startedAt = x
-		case "endedAt":
-			f.endedAt = x
-		case "updatedAt":
-			f.updatedAt = x
-		case "satisfaction":
-			f.satisfaction = x
-		case "flows":
-			f.flows = x
-		case "tags":
-			f.tags = x
-		case "messageId":
-			f.messageID = x
-		case "direction":
-			f.direction = x
-		case "createdAt":
-			f.createdAt = x
-		case "content":
-			f.content = x
-		case "type":
-			f.typ = x
-		case "intent":
-			f.intent = x
-		case "confidence":
-			f.confidence = x
-		case "minimumConfidenceAchieved":
-			f.minConf = x
-		case "entities":
-			f.entities = x
-		case "nlpResponses":
-			f.nlpResponses = x
-		case "replyTo":
-			f.replyTo = x
-		case "answerName":
-			f.answerName = x
-		case "buttons":
-			f.buttons = x
-		case "flow":
-			f.flow = x
+		if p := f.slot(string(k)); p != nil {
+			*p = x
 		}
 	})
 	kind, err := reqString("kind", f.kind)
@@ -691,6 +643,111 @@ func quote(b []byte) string {
 		return strconv.Quote(string(b[:60]) + "…")
 	}
 	return strconv.Quote(string(b))
+}
+
+// slot is where the value of a top-level key goes, or nil for an unknown key.
+func (f *fields) slot(k string) **fastjson.Value {
+	switch k {
+	case "kind":
+		return &f.kind
+	case "orgUuid":
+		return &f.org
+	case "envUuid":
+		return &f.env
+	case "botUuid":
+		return &f.bot
+	case "uuid":
+		return &f.uuid
+	case "name":
+		return &f.name
+	case "description":
+		return &f.description
+	case "channelType":
+		return &f.channelType
+	case "sessionCode":
+		return &f.sessionCode
+	case "businessKey":
+		return &f.businessKey
+	case "channelUuid":
+		return &f.channelUUID
+	case "userId":
+		return &f.userID
+	case "startedAt":
+		return &f.startedAt
+	case "endedAt":
+		return &f.endedAt
+	case "updatedAt":
+		return &f.updatedAt
+	case "satisfaction":
+		return &f.satisfaction
+	case "flows":
+		return &f.flows
+	case "tags":
+		return &f.tags
+	case "messageId":
+		return &f.messageID
+	case "direction":
+		return &f.direction
+	case "createdAt":
+		return &f.createdAt
+	case "content":
+		return &f.content
+	case "type":
+		return &f.typ
+	case "intent":
+		return &f.intent
+	case "confidence":
+		return &f.confidence
+	case "minimumConfidenceAchieved":
+		return &f.minConf
+	case "entities":
+		return &f.entities
+	case "nlpResponses":
+		return &f.nlpResponses
+	case "replyTo":
+		return &f.replyTo
+	case "answerName":
+		return &f.answerName
+	case "buttons":
+		return &f.buttons
+	case "flow":
+		return &f.flow
+	}
+	return nil
+}
+
+// knownFieldsOnly appends to dst the object line with only its known top-level keys
+// (in order, duplicates kept), for a line too deeply nested for the parser. encoding/json
+// reads it (nesting up to 10,000 levels).
+func knownFieldsOnly(dst, line []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, errors.New("too big depth for the nested JSON")
+	}
+	var f fields
+	dst = append(dst, '{')
+	first := true
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, _ := t.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		if f.slot(key) == nil {
+			continue
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		kb, _ := json.Marshal(key)
+		dst = append(append(append(dst, kb...), ':'), raw...)
+	}
+	return append(dst, '}'), nil
 }
 
 func shorten(s string) string {

@@ -104,6 +104,9 @@ func line(base map[string]any, changes ...any) string {
 	return string(b)
 }
 
+// deepJSON is n nested arrays.
+func deepJSON(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
+
 // raw is a JSON fragment put into a line as written (json.RawMessage marshals verbatim).
 func raw(s string) json.RawMessage { return json.RawMessage(s) }
 
@@ -114,6 +117,8 @@ func badLineCases() []struct{ name, line, field string } {
 	cases := []c{
 		// Not JSON.
 		{"truncated", `{"kind": "message", "orgUuid": "x"`, "line"},
+		{"a known field nested 400 levels deep", line(um(), "tags", raw(deepJSON(400))), "line"},
+		{"a deep line that is not JSON", line(um(), "extra", raw(deepJSON(400)))[1:], "line"},
 		{"single quotes", `{'kind': 'message'}`, "line"},
 		{"trailing brace", line(um()) + "}", "line"},
 		{"trailing comma", `{"kind": "message",}`, "line"},
@@ -517,6 +522,16 @@ func TestValidatorAccepts(t *testing.T) {
 		{"unknown fields ignored", line(userMessage(), "schemaVersion", 1, "extra", map[string]any{"nested": []any{1, nil, "x"}}, "Kind", 5, "createdat", "nope"), KindMessage, func(t *testing.T, v *Validator) {
 			eq(t, "messageId", string(v.Msg.MessageID), "m-1")
 		}},
+		// The parser stops at 300 levels: a deeper unknown field is dropped before parsing,
+		// keeping the known keys in order (the last of a repeated key wins, escaped keys
+		// count).
+		{"unknown field nested 5000 levels deep ignored", strings.TrimSuffix(line(userMessage(), "extra", raw(deepJSON(5000))), "}") +
+			`,"direction":"BOT","\u0063ontent":"deep","x":{"y":` + deepJSON(400) + `}}`, KindMessage, func(t *testing.T, v *Validator) {
+			eq(t, "messageId", string(v.Msg.MessageID), "m-1")
+			eq(t, "direction", string(v.Msg.Direction), "BOT")
+			eq(t, "content", string(v.Msg.Content), "deep")
+		}},
+		{"unknown field nested 300 levels deep ignored", line(userMessage(), "extra", raw(deepJSON(299))), KindMessage, nil},
 		{"U+2028 and U+2029 inside a string", u2028, KindMessage, func(t *testing.T, v *Validator) {
 			eq(t, "content", string(v.Msg.Content), "linha\u2028outra\u2029fim")
 		}},
