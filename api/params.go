@@ -66,6 +66,10 @@ func parseDate(name, v string, end bool) (int64, error) {
 	if err != nil {
 		return 0, badParam(name, fmt.Sprintf("must be a date (yyyy-MM-dd) or an RFC 3339 instant (yyyy-MM-ddTHH:mm:ss.SSSZ), got %q", v))
 	}
+	if us < instant.Min || us > instant.Max {
+		// An offset carried it out of years 1..9999 in UTC: no yyyy-MM-dd names it.
+		return 0, badParam(name, fmt.Sprintf("must be within 0001-01-01 and 9999-12-31 in UTC, got %q", v))
+	}
 	return us, nil
 }
 

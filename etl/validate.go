@@ -605,20 +605,11 @@ func reqTime(field string, x *fastjson.Value) (instant.Micros, error) {
 	if err != nil {
 		return 0, badf(field, "unparsable time %s: %v", quote(s), err)
 	}
-	if us < minInstant || us > maxInstant {
+	if us < instant.Min || us > instant.Max {
 		return 0, badf(field, "time %s is outside 0001-01-01 to 9999-12-31 in UTC", quote(s))
 	}
 	return us, nil
 }
-
-// minInstant and maxInstant bound the instants a line may hold: UTC days 0001-01-01 to
-// 9999-12-31. instant.Parse bounds the date as written; an offset can still carry it past
-// either end (0001-01-01T00:30:00+01:00 is a day of year 0, which DuckDB names
-// "0001-12-31 (BC)": no date partition, and no yyyy-MM-dd in responses either).
-var (
-	minInstant = instant.DaysFromCivil(1, 1, 1) * 86400 * 1_000_000
-	maxInstant = instant.DaysFromCivil(10000, 1, 1)*86400*1_000_000 - 1
-)
 
 func reqUUID(field string, x *fastjson.Value, dst *[36]byte) error {
 	if x == nil {

@@ -932,6 +932,12 @@ func badErrors(t *testing.T, base string) {
 		{rangeR + "&endHour=3.5", "endHour"},
 		{rangeR + "&channelUuids=nope", "channelUuids"},
 		{rangeR + "&channelUuids=" + ch1 + ",%7B" + ch2 + "%7D", "channelUuids"},
+		// An offset that carries the instant past 9999-12-31 in UTC.
+		{"startDate=9999-12-31T22:00:00Z&endDate=9999-12-31T23:59:59.999-00:30", "endDate"},
+		{"startDate=0001-01-01T00:30:00%2B01:00&endDate=0001-01-02", "startDate"},
+		// Text that is not UTF-8 once decoded, in any parameter.
+		{rangeR + "&startHour=%FF", "startHour"},
+		{rangeR + "&x%C3=1", "x\ufffd"},
 	}
 	listBad := []bad{
 		{rangeR + "&page=0", "page"},
@@ -946,6 +952,8 @@ func badErrors(t *testing.T, base string) {
 		{rangeR + "&searchBy=nope&searchTerm=x", "searchBy"},
 		{rangeR + "&searchBy=SESSION_CODE", "searchTerm"},
 		{rangeR + "&searchBy=SESSION_CODE&searchTerm=", "searchTerm"},
+		{rangeR + "&searchBy=SESSION_CODE&searchTerm=%FF%FE", "searchTerm"},
+		{rangeR + "&searchBy=SESSION_CODE&searchTerm=a%C3", "searchTerm"},
 	}
 	endpoints := map[string][]bad{
 		"/dashboard/conversations":    rangeBad,
@@ -966,7 +974,8 @@ func badErrors(t *testing.T, base string) {
 			bad{rangeR + "&sort=satisfaction", "sort"},
 			bad{rangeR + "&nlpResponseFilters=SOME", "nlpResponseFilters"},
 			bad{rangeR + "&nlpResponseFilters=FOUND,x", "nlpResponseFilters"}),
-		"/conversations/details": {{"", "sessionCode"}, {"sessionCode=", "sessionCode"}},
+		"/conversations/details": {{"", "sessionCode"}, {"sessionCode=", "sessionCode"}, {"sessionCode=G1%FF", "sessionCode"},
+			{"sessionCode=%C3%28", "sessionCode"}},
 	}
 	for ep, cases := range endpoints {
 		for _, c := range cases {

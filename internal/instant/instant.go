@@ -213,3 +213,12 @@ func append2(b []byte, v int) []byte { return append(b, byte('0'+v/10%10), byte(
 func append4(b []byte, v int) []byte {
 	return append(b, byte('0'+v/1000%10), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
 }
+
+// Min and Max bound the instants the service holds: UTC days 0001-01-01 to 9999-12-31.
+// Parse bounds the date as written; an offset can still carry it past either end
+// (0001-01-01T00:30:00+01:00 is a day of year 0, which DuckDB names "0001-12-31 (BC)":
+// no date partition, and no yyyy-MM-dd in responses either).
+var (
+	Min = DaysFromCivil(1, 1, 1) * 86400 * 1_000_000
+	Max = DaysFromCivil(10000, 1, 1)*86400*1_000_000 - 1
+)
