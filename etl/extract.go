@@ -345,6 +345,9 @@ func parseFiles(ctx context.Context, o Options, files []LandingFile, st *stager,
 	}
 	for i := range results {
 		if results[i].readErr != "" {
+			// The unreadable rest of the file counts as one line read, and quarantined:
+			// lines read = lake rows + duplicates + superseded + quarantined still holds.
+			results[i].lines++
 			results[i].bad = append(results[i].bad, QuarantineEntry{File: files[i].Rel, Line: results[i].readLines + 1, Reason: results[i].readErr})
 		}
 		sort.Slice(results[i].bad, func(a, b int) bool { return results[i].bad[a].Line < results[i].bad[b].Line })

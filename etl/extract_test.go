@@ -916,6 +916,52 @@ func TestCompact(t *testing.T) {
 // DuckDB names that day "0001-12-31 (BC)": the partition directory is no date, the lake's
 // hive column "date" turns VARCHAR, and every later merge that replaces a row fails. Such a
 // line must be quarantined (as "0000-12-31T23:30:00Z" is) and the lake must keep working.
+// TestCorruptGzip: a damaged .gz file loads the lines before the damage and quarantines
+// one entry for the rest; the other files load, and the run's lines still add up.
+func TestCorruptGzip(t *testing.T) {
+	const day = "2026-01-05T10:00:00Z"
+	var plain strings.Builder
+	for i := range 2000 {
+		plain.WriteString(msg(fmt.Sprintf("z-%04d", i), day, "content", strings.Repeat(fmt.Sprint(i), 40)) + "\n")
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(plain.String()))
+	zw.Close()
+	d := newDataDir(t)
+	cut := gz.Bytes()[:gz.Len()/2]
+	if err := os.WriteFile(filepath.Join(d.landing, "cut.ndjson.gz"), cut, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(d.landing, "plain.ndjson.gz"), []byte(msg("p", day)+"\n"), 0o644); err != nil {
+		t.Fatal(err) // not gzip at all
+	}
+	d.writeLines(t, "ok.ndjson", msg("ok", day))
+	run := d.extract(t)
+	q := readQuarantine(t, d.quarantine)
+	if len(q) != 2 {
+		t.Fatalf("quarantine %v, want one entry per damaged file", badKeys(q))
+	}
+	byFile := map[string]QuarantineEntry{}
+	for _, e := range q {
+		byFile[e.File] = e
+	}
+	loaded := countRows(t, d.lake, "SELECT count(*) FROM {messages} WHERE source_file = 'cut.ndjson.gz'")
+	if e := byFile["cut.ndjson.gz"]; loaded == 0 || loaded >= 2000 || e.Line != loaded+1 ||
+		!strings.HasPrefix(e.Reason, fmt.Sprintf("file: unreadable after line %d:", loaded)) {
+		t.Errorf("cut.ndjson.gz: %d lines loaded, quarantine %+v", loaded, e)
+	}
+	if e := byFile["plain.ndjson.gz"]; e.Line != 1 || !strings.HasPrefix(e.Reason, "file: unreadable after line 0:") {
+		t.Errorf("plain.ndjson.gz: quarantine %+v", e)
+	}
+	if n := countRows(t, d.lake, "SELECT count(*) FROM {messages} WHERE source_file = 'ok.ndjson'"); n != 1 {
+		t.Errorf("ok.ndjson: %d rows", n)
+	}
+	if sum := run.Loaded.Messages + run.Duplicates + run.Superseded + run.Quarantined; run.Lines != sum {
+		t.Errorf("lines %d != loaded %d + duplicates %d + superseded %d + quarantined %d", run.Lines, run.Loaded.Messages, run.Duplicates, run.Superseded, run.Quarantined)
+	}
+}
+
 func TestExtractTimeOutsideYears1To9999(t *testing.T) {
 	d := newDataDir(t)
 	d.writeLines(t, "a.ndjson",
