@@ -226,6 +226,11 @@ func writeXLSX(ctx context.Context, wh *warehouse.Warehouse, r *warehouse.Report
 	if err != nil {
 		return 0, err
 	}
+	shareFmt := "0.0000"
+	shareStyle, err := f.NewStyle(&excelize.Style{CustomNumFmt: &shareFmt})
+	if err != nil {
+		return 0, err
+	}
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return 0, err
 	}
@@ -254,7 +259,7 @@ func writeXLSX(ctx context.Context, wh *warehouse.Warehouse, r *warehouse.Report
 			cells = make([]any, len(cols))
 		}
 		for i, v := range row {
-			cells[i] = xlsxValue(cols[i].Kind, v, dateStyle)
+			cells[i] = xlsxValue(cols[i].Kind, v, dateStyle, shareStyle)
 		}
 		cell, _ := excelize.CoordinatesToCellName(1, rowNum)
 		rowNum++
@@ -332,11 +337,13 @@ func markZip64(path string) error {
 	return f.Close()
 }
 
-func xlsxValue(kind warehouse.ColumnKind, v any, dateStyle int) any {
+func xlsxValue(kind warehouse.ColumnKind, v any, dateStyle, shareStyle int) any {
 	if v == nil {
 		return nil
 	}
 	switch kind {
+	case warehouse.ColShare: // a number, shown with 4 decimals
+		return excelize.Cell{StyleID: shareStyle, Value: v}
 	case warehouse.ColTime:
 		if t, ok := v.(time.Time); ok {
 			return excelize.Cell{StyleID: dateStyle, Value: t.UTC()}

@@ -176,6 +176,7 @@ const (
 	ColString ColumnKind = iota
 	ColInt
 	ColFloat
+	ColShare // a fraction 0..1 with 4 decimals (GROUPED_MESSAGES' understoodShare)
 	ColBool
 	ColTime
 	ColList
@@ -264,7 +265,7 @@ func reportQuery(k TenantKey, s ReportSpec, csv bool) ([]ReportColumn, string, [
 		q := "SELECT " + selectList(cols, csv) + " FROM " + src + " f" + messageJoins(f, csv) + outer
 		return cols, q, args
 	case KindGroupedMessages:
-		cols := []ReportColumn{{"text", "text", ColString}, {"count", "count", ColInt}, {"understoodShare", "understood_share", ColFloat},
+		cols := []ReportColumn{{"text", "text", ColString}, {"count", "count", ColInt}, {"understoodShare", "understood_share", ColShare},
 			{"topIntent", "top_intent", ColString}, {"firstSeen", "first_seen", ColTime}, {"lastSeen", "last_seen", ColTime}}
 		where, args := f.messageWhere()
 		q := `WITH b AS (
@@ -374,6 +375,8 @@ func csvCell(c ReportColumn) string {
 		return "CAST(" + x + " AS VARCHAR)"
 	case ColFloat: // the JSON answer's digits: shortest round-trip, never an exponent
 		return floatCell(x)
+	case ColShare: // "a fraction 0..1 with 4 decimals": 0.5000, 1.0000
+		return "printf('%.4f', " + x + ")"
 	case ColTime: // a plain TIMESTAMP, written by COPY's TIMESTAMPFORMAT (strftime per cell costs 1 s per million)
 		return "make_timestamp(epoch_us(" + x + "))"
 	case ColList:

@@ -269,6 +269,9 @@ func TestReportsEndToEnd(t *testing.T) {
 		if r[0] != strings.ToLower(strings.TrimSpace(r[0])) {
 			t.Errorf("grouped text %q is not trimmed and lower-cased", r[0])
 		}
+		if share := r[2]; len(share) != 6 || share[1] != '.' || share > "1.0000" || strings.Trim(share, "0123456789.") != "" {
+			t.Errorf("grouped understoodShare %q is not a fraction 0..1 with 4 decimals", share)
+		}
 		if i > 0 {
 			var prev int
 			fmt.Sscan(rows[i][1], &prev)
