@@ -106,10 +106,14 @@ func (s *Server) parseRange(in rangeInput) (Range, error) {
 	if r.EndSent, err = parseDate("endDate", *in.endDate, true); err != nil {
 		return r, err
 	}
-	if r.EndSent < r.StartSent {
+	// Compared on the instants as sent (CONTRACT §7), nanoseconds included: the
+	// microseconds first, then the digits past them.
+	startNs, endNs := instant.SubMicros([]byte(*in.startDate)), instant.SubMicros([]byte(*in.endDate))
+	d, maxUs := r.EndSent-r.StartSent, int64(s.cfg.MaxRangeDays)*24*hourUs
+	if d < 0 || d == 0 && endNs < startNs {
 		return r, badParam("endDate", "must not be before startDate")
 	}
-	if r.EndSent-r.StartSent > int64(s.cfg.MaxRangeDays)*24*hourUs {
+	if d > maxUs || d == maxUs && endNs > startNs {
 		return r, badParam("endDate", fmt.Sprintf("the range from startDate is longer than %d days", s.cfg.MaxRangeDays))
 	}
 	r.Start = floorDiv(r.StartSent, hourUs)

@@ -108,7 +108,9 @@ func (s *Server) dashboardRoutes() []route {
 }
 
 func (s *Server) routes() *mux.Router {
-	r := mux.NewRouter()
+	// SkipClean: a path that is not clean (a//b, a/./b) is no route, a JSON 404, instead
+	// of mux's bodiless 301 to the cleaned path.
+	r := mux.NewRouter().SkipClean(true)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusNotFound, "no route for "+r.Method+" "+r.URL.Path)
 	})

@@ -826,7 +826,7 @@ func TestEdges(t *testing.T) {
 
 	t.Run("unknown routes and methods", func(t *testing.T) {
 		for _, p := range []string{"/nope", tenantA + "/dashboard/nope", tenantA + "/dashboard/summary/extra", "/org/" + orgA + "/dashboard/summary",
-			tenantA + "/conversations/details/", "/"} {
+			tenantA + "/conversations/details/", "/", tenantA + "//dashboard/summary", "/org/" + orgA + "/env/" + envE + "/bot/" + botF + "/./dashboard/summary"} {
 			a := check(t, base, p+"?x=1", 404, `{"status":404,"error":"Not Found","path":"`+p+`"}`)
 			if m, _ := at(a.body, "message").(string); m == "" {
 				t.Errorf("%s: 404 without a message", p)
@@ -924,6 +924,10 @@ func badErrors(t *testing.T, base string) {
 		{"startDate=2025-12-30T10:30:00Z&endDate=2025-12-30T10:29:59Z", "endDate"},
 		{"startDate=2025-01-01&endDate=2026-01-02", "endDate"},
 		{"startDate=2025-01-01T00:00:00Z&endDate=2026-01-02T00:00:00.001Z", "endDate"},
+		// Compared as sent, nanoseconds included.
+		{"startDate=2024-02-28T00:00:00.000000001Z&endDate=2024-02-28T00:00:00Z", "endDate"},
+		{"startDate=2024-02-28T00:00:00.000000002Z&endDate=2024-02-28T00:00:00.000000001Z", "endDate"},
+		{"startDate=2025-01-01T00:00:00Z&endDate=2026-01-02T00:00:00.000000001Z", "endDate"},
 		{rangeR + "&startHour=24", "startHour"},
 		{rangeR + "&startHour=-1", "startHour"},
 		{rangeR + "&startHour=x", "startHour"},

@@ -222,3 +222,23 @@ var (
 	Min = DaysFromCivil(1, 1, 1) * 86400 * 1_000_000
 	Max = DaysFromCivil(10000, 1, 1)*86400*1_000_000 - 1
 )
+
+// SubMicros is the nanoseconds of an instant's fraction beyond its microseconds: the
+// 7th to 9th digits, which Parse truncates (0 when there are none).
+func SubMicros(s []byte) int64 {
+	if len(s) < 21 || s[19] != '.' {
+		return 0
+	}
+	n := 0
+	for 20+n < len(s) && s[20+n] >= '0' && s[20+n] <= '9' {
+		n++
+	}
+	var ns int64
+	for k := 6; k < 9; k++ {
+		ns *= 10
+		if k < n {
+			ns += int64(s[20+k] - '0')
+		}
+	}
+	return ns
+}

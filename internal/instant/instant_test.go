@@ -114,3 +114,20 @@ func TestAppendMillisMatchesTime(t *testing.T) {
 		}
 	}
 }
+
+func TestSubMicros(t *testing.T) {
+	for in, want := range map[string]int64{
+		"2025-01-01T00:00:00Z":              0,
+		"2025-01-01T00:00:00.123456Z":       0,
+		"2025-01-01T00:00:00.1234567Z":      700,
+		"2025-01-01T00:00:00.12345678Z":     780,
+		"2025-01-01T00:00:00.123456789Z":    789,
+		"2025-01-01T00:00:00.000000001Z":    1,
+		"2025-01-01T00:00:00.1+05:30":       0, // the offset's digits are not the fraction's
+		"2025-01-01T00:00:00.1234567-05:30": 700,
+	} {
+		if got := SubMicros([]byte(in)); got != want {
+			t.Errorf("SubMicros(%s) = %d, want %d", in, got, want)
+		}
+	}
+}
