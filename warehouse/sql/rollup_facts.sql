@@ -153,10 +153,28 @@ ORDER BY org_uuid, env_uuid, bot_uuid, message_at;
 
 -- Messages (re)loaded on the touched days may be the replied message of answers already
 -- there (a reply can land before the message it answers, or the message can move).
+-- only: bulk
 UPDATE message_answers a SET message_at = m.created_at
 FROM messages m
 WHERE m.day IN (SELECT day FROM touched_days WHERE dataset = 'messages')
     AND m.org_uuid = a.org_uuid AND m.env_uuid = a.env_uuid AND m.bot_uuid = a.bot_uuid AND m.message_id = a.message_id
+    AND a.message_at IS DISTINCT FROM m.created_at;
+-- In one chunk, such an answer row has no message_at (the reply landed first), or the
+-- message moved from another day, which is then touched too: its old message_at is on a
+-- touched day. Zone maps (null counts, min/max) skip every other row group.
+-- only: incremental
+UPDATE message_answers a SET message_at = m.created_at
+FROM messages m
+WHERE m.day IN (SELECT day FROM touched_days WHERE dataset = 'messages')
+    AND m.org_uuid = a.org_uuid AND m.env_uuid = a.env_uuid AND m.bot_uuid = a.bot_uuid AND m.message_id = a.message_id
+    AND a.message_at IS NULL;
+-- only: incremental
+UPDATE message_answers a SET message_at = m.created_at
+FROM messages m
+WHERE m.day IN (SELECT day FROM touched_days WHERE dataset = 'messages')
+    AND m.org_uuid = a.org_uuid AND m.env_uuid = a.env_uuid AND m.bot_uuid = a.bot_uuid AND m.message_id = a.message_id
+    AND a.message_at >= (SELECT min(day) FROM touched_days)::TIMESTAMPTZ
+    AND a.message_at < ((SELECT max(day) FROM touched_days) + 1)::TIMESTAMPTZ
     AND a.message_at IS DISTINCT FROM m.created_at;
 
 DROP TABLE affected_sessions;
