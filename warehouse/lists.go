@@ -127,18 +127,47 @@ func (w *Warehouse) ListConversations(ctx context.Context, f ListFilter) (int64,
 
 // listInTx runs a list's queries in one read transaction.
 func listInTx[R any](ctx context.Context, w *Warehouse, f ListFilter,
-	list func(context.Context, *sql.Tx, ListFilter) (int64, []R, error)) (total int64, rows []R, err error) {
+	list func(context.Context, *sql.Tx, ListFilter, *Snapshot) (int64, []R, error)) (total int64, rows []R, err error) {
 	err = w.readTx(ctx, func(tx *sql.Tx) error {
-		total, rows, err = list(ctx, tx, f)
+		total, rows, err = list(ctx, tx, f, w.Snapshot())
 		return err
 	})
 	return total, rows, err
 }
 
-func listConversations(ctx context.Context, tx *sql.Tx, f ListFilter) (int64, []ConversationRow, error) {
-	where, args := f.conversationWhere()
+// listTotal counts a list's matches. Without a search term the count is a traffic
+// count the snapshot holds (conversations started, USER messages, understood ones, per
+// hour and channel, with the same range, hour window and channels): no scan, when the
+// snapshot is of the generation this transaction reads. Otherwise, or when the
+// snapshot lags a rollup that just committed, DuckDB counts.
+func listTotal(ctx context.Context, tx *sql.Tx, f ListFilter, snap *Snapshot, table, where string, args []any) (int64, error) {
+	if f.SearchBy == "" && snap != nil && snap.Generation >= 0 {
+		var gen int64
+		if err := tx.QueryRowContext(ctx, "SELECT generation FROM rollup_generation").Scan(&gen); err != nil {
+			return 0, err
+		}
+		if gen == snap.Generation {
+			switch {
+			case table == "conversation_facts":
+				return snap.Total(f.Query, Conversations), nil
+			case f.NLP == "FOUND":
+				return snap.Total(f.Query, Understood), nil
+			case f.NLP == "NONE":
+				return snap.Total(f.Query, UserMessages) - snap.Total(f.Query, Understood), nil
+			default:
+				return snap.Total(f.Query, UserMessages), nil
+			}
+		}
+	}
 	var total int64
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM conversation_facts WHERE "+where, args...).Scan(&total); err != nil {
+	err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+table+" WHERE "+where, args...).Scan(&total)
+	return total, err
+}
+
+func listConversations(ctx context.Context, tx *sql.Tx, f ListFilter, snap *Snapshot) (int64, []ConversationRow, error) {
+	where, args := f.conversationWhere()
+	total, err := listTotal(ctx, tx, f, snap, "conversation_facts", where, args)
+	if err != nil {
 		return 0, nil, err
 	}
 	if total == 0 || int64(f.Offset) >= total {
@@ -238,10 +267,10 @@ func (w *Warehouse) ListMessages(ctx context.Context, f ListFilter) (int64, []Me
 	return listInTx(ctx, w, f, listMessages)
 }
 
-func listMessages(ctx context.Context, tx *sql.Tx, f ListFilter) (int64, []MessageRow, error) {
+func listMessages(ctx context.Context, tx *sql.Tx, f ListFilter, snap *Snapshot) (int64, []MessageRow, error) {
 	where, args := f.messageWhere()
-	var total int64
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM messages WHERE "+where, args...).Scan(&total); err != nil {
+	total, err := listTotal(ctx, tx, f, snap, "messages", where, args)
+	if err != nil {
 		return 0, nil, err
 	}
 	if total == 0 || int64(f.Offset) >= total {

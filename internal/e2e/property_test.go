@@ -432,6 +432,22 @@ func checkQuery(t *testing.T, db *duck.DB, base, msgs, convs string, q propQuery
 		return a.body
 	}
 
+	// The lists' totals (taken from the snapshot when there is no search) are the lake's.
+	for _, lc := range []struct {
+		path string
+		want int64
+	}{
+		{"/conversations/list?size=1&", cur.conversations},
+		{"/messages/list?size=1&", cur.userMessages},
+		{"/messages/list?size=1&nlpResponseFilters=FOUND&", cur.understood},
+		{"/messages/list?size=1&nlpResponseFilters=NONE&", cur.userMessages - cur.understood},
+	} {
+		a := call(t, "GET", base+q.tenant.path()+lc.path+q.query, nil)
+		if got, _ := at(a.body, "totalElements").(float64); a.status != 200 || int64(got) != lc.want {
+			t.Errorf("%s: status %d, totalElements %v, lake %d", lc.path, a.status, at(a.body, "totalElements"), lc.want)
+		}
+	}
+
 	m := get("messages")
 	checkOverview("messages", m, cur.userMessages, prev.userMessages)
 	checkSeries("messages", at(m, "trafficAnalyticsDTO"), cur.userMessages, cur.msgDays, false)
