@@ -31,8 +31,12 @@ type ReportQueue struct {
 	queue   chan queued
 	workers int
 	wg      sync.WaitGroup
-	ctx     context.Context
-	cancel  context.CancelFunc
+	// stopping closes when Stop is called: no report starts after it. ctx, the running
+	// reports' context, ends only when Stop gives up waiting for them.
+	stopping chan struct{}
+	stopOnce sync.Once
+	ctx      context.Context
+	cancel   context.CancelFunc
 	// OnFinish, when set, is called after every report (metrics, tests).
 	OnFinish func(r *warehouse.Report, status string, took time.Duration)
 }
@@ -55,7 +59,8 @@ func NewReportQueue(wh *warehouse.Warehouse, dir string, workers int, log *slog.
 		workers = 1
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &ReportQueue{wh: wh, dir: dir, log: log, now: now, queue: make(chan queued, 10000), workers: workers, ctx: ctx, cancel: cancel}
+	return &ReportQueue{wh: wh, dir: dir, log: log, now: now, queue: make(chan queued, 10000), workers: workers,
+		stopping: make(chan struct{}), ctx: ctx, cancel: cancel}
 }
 
 // Start starts the workers and queues the reports a previous process left unfinished.
@@ -92,25 +97,35 @@ func (q *ReportQueue) Submit(id string, k warehouse.TenantKey) {
 	}
 }
 
-// Stop stops taking reports and waits for the running ones, at most until ctx ends; a
-// report cut short stays RUNNING and runs again at the next start.
+// Stop drains: no report starts after it, and the running ones finish, unless ctx
+// ends first; then they are cancelled, stay RUNNING and run again at the next start
+// (as do the PENDING ones still queued).
 func (q *ReportQueue) Stop(ctx context.Context) {
-	q.cancel()
+	q.stopOnce.Do(func() { close(q.stopping) })
 	done := make(chan struct{})
 	go func() { q.wg.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
+		q.log.Warn("reports still running at shutdown: cancelled, they run again at the next start")
+		q.cancel()
+		<-done
 	}
+	q.cancel()
 }
 
 func (q *ReportQueue) work() {
 	defer q.wg.Done()
 	for {
 		select {
-		case <-q.ctx.Done():
+		case <-q.stopping:
 			return
 		case item := <-q.queue:
+			select {
+			case <-q.stopping:
+				return // taken as Stop came: it stays PENDING for the next start
+			default:
+			}
 			q.run(item.tenant, item.id)
 		}
 	}

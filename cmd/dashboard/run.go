@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -46,9 +48,46 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 	incremental := jobs.Incremental(s.ScheduleIncremental, eo, wh)
 	nightly := jobs.Nightly(s.ScheduleNightly, eo, s.MemoryLimit,
 		jobs.Retention{LakeDays: s.LakeRetentionDays, QuarantineDays: s.QuarantineRetentionDays}, wh, env.log, nil)
+	// The demo token: fresh on an empty data dir, and kept in it (demo-token, 0600) so
+	// that a restart, or a start stopped during the demo load, opens the demo again.
+	// Never when tokens are configured or auth is off.
+	var demoToken string
+	if !s.NoAuth && s.AuthTokens == "" {
+		tokenFile := filepath.Join(s.DataDir, "demo-token")
+		if demo {
+			demoToken = newToken()
+			if err := os.WriteFile(tokenFile, []byte(demoToken+"\n"), 0o600); err != nil {
+				return fmt.Errorf("demo token: %w", err)
+			}
+		} else if b, err := os.ReadFile(tokenFile); err == nil {
+			demoToken = strings.TrimSpace(string(b))
+		}
+		if demoToken != "" {
+			var orgs []string
+			seen := map[string]bool{}
+			for _, t := range generate.DefaultTenants() {
+				if !seen[t.OrgUUID] {
+					seen[t.OrgUUID] = true
+					orgs = append(orgs, t.OrgUUID)
+				}
+			}
+			s.AuthTokens = demoToken + "=" + strings.Join(orgs, ",")
+		}
+	}
+	// SIGTERM during the start-up (demo data, the first load) is a clean stop: exit 0.
+	stopped := func(err error) bool {
+		if ctx.Err() != nil {
+			env.log.Info("stopped during start-up", "err", err)
+			return true
+		}
+		return false
+	}
 	if demo {
 		env.log.Info("empty data dir: writing a demo data set", "messages", s.DemoMessages)
 		st, err := generate.Generate(ctx, generate.Options{Seed: 1, Messages: s.DemoMessages, Days: 90, BadLinesRate: 0.001, Gzip: true}, s.LandingDir())
+		if stopped(err) {
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
@@ -56,27 +95,20 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 	}
 	// Load what landed while the service was down before serving.
 	if err := runner.Do(incremental, "startup"); err != nil {
+		if stopped(err) {
+			return nil
+		}
 		env.log.Error("startup extract + rollup failed; serving what was rolled up before", "err", err)
 	}
 	if err := wh.Refresh(ctx); err != nil {
+		if stopped(err) {
+			return nil
+		}
 		return err
 	}
 	sched, err := jobs.NewScheduler(runner, []jobs.Job{incremental, nightly})
 	if err != nil {
 		return err
-	}
-	var demoToken string
-	if demo && !s.NoAuth && s.AuthTokens == "" {
-		demoToken = newToken()
-		var orgs []string
-		seen := map[string]bool{}
-		for _, t := range generate.DefaultTenants() {
-			if !seen[t.OrgUUID] {
-				seen[t.OrgUUID] = true
-				orgs = append(orgs, t.OrgUUID)
-			}
-		}
-		s.AuthTokens = demoToken + "=" + strings.Join(orgs, ",")
 	}
 	srv := newAPI(wh, env)
 	runner.OnFinish = func(job, status string, took time.Duration, o jobs.Outcome) {

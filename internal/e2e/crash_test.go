@@ -141,9 +141,9 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func startServe(t *testing.T, bin, dir, addr string) *exec.Cmd {
+func startServe(t *testing.T, bin, dir, addr string, extra ...string) *exec.Cmd {
 	t.Helper()
-	cmd := command(bin, "serve", "--no-auth", "--data-dir", dir, "--addr", addr, "--log-level", "error")
+	cmd := command(bin, append([]string{"serve", "--no-auth", "--data-dir", dir, "--addr", addr, "--log-level", "error"}, extra...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -256,5 +256,113 @@ func TestReportsSurviveKill(t *testing.T) {
 	}
 	if tmps, _ := filepath.Glob(filepath.Join(d, "reports", "*.tmp")); len(tmps) > 0 {
 		t.Errorf("half-written files left: %v", tmps)
+	}
+}
+
+// TestSigtermIsACleanStop: SIGTERM drains (CONTRACT §6). A report already RUNNING
+// finishes, none starts after the signal (the queued ones stay PENDING for the next
+// start), and the process exits 0; `dashboard run` stopped while it loads its demo
+// data exits 0 too, and its demo token opens the demo at the next start.
+func TestSigtermIsACleanStop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("signals child processes")
+	}
+	bin := buildBinary(t)
+	d := filepath.Join(t.TempDir(), "data")
+	mustRun(t, bin, "generate", "--data-dir", d, "--messages", "60000", "--days", "20", "--start", "2026-02-01", "--seed", "9", "--log-level", "error")
+	mustRun(t, bin, "extract", "--data-dir", d, "--log-level", "error")
+	mustRun(t, bin, "rollup", "--data-dir", d, "--log-level", "error")
+	tenant := "/org/e0292f69-f65b-44e6-9037-8c46e74a8abd/env/73259740-7753-4fb8-9a4d-c8f7300d020d/bot/a8a3385b-3db2-486b-963c-b5df91911239"
+	addr := freePort(t)
+	srv := startServe(t, bin, d, addr, "--report-workers", "1")
+	for range 3 {
+		resp, err := http.Post("http://"+addr+tenant+"/messages/request_report", "application/json",
+			strings.NewReader(`{"startDate":"2026-02-01","endDate":"2026-02-20","reportType":"RANDOM","sampleSize":10000,"exportType":"xlsx"}`))
+		if err != nil || resp.StatusCode != 202 {
+			t.Fatalf("request_report: %v %v", err, resp)
+		}
+		resp.Body.Close()
+	}
+	running := ""
+	for deadline := time.Now().Add(20 * time.Second); running == "" && time.Now().Before(deadline); {
+		resp, err := http.Get("http://" + addr + tenant + "/reports/list?size=10")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page struct{ Content []reportItem }
+		json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		for _, it := range page.Content {
+			if it.Status == "RUNNING" {
+				running = it.FileName
+			}
+		}
+	}
+	if running == "" {
+		t.Fatal("no report seen RUNNING")
+	}
+	srv.Process.Signal(syscall.SIGTERM)
+	if err := srv.Wait(); err != nil {
+		t.Fatalf("serve after SIGTERM: %v", err)
+	}
+	db, err := duck.Open(context.Background(), duck.Options{Path: filepath.Join(d, "warehouse", "warehouse.duckdb"), ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.SQL.Query("SELECT file_name, status FROM reports")
+	if err != nil {
+		t.Fatal(err)
+	}
+	statuses := map[string]string{}
+	for rows.Next() {
+		var name, status string
+		rows.Scan(&name, &status)
+		statuses[name] = status
+	}
+	rows.Close()
+	db.Close()
+	if statuses[running] != "DONE" {
+		t.Errorf("the report running at SIGTERM is %s, want DONE (all: %v)", statuses[running], statuses)
+	}
+	for name, st := range statuses {
+		if st != "DONE" && st != "PENDING" {
+			t.Errorf("report %s is %s after a clean stop", name, st)
+		}
+	}
+
+	// dashboard run, stopped during its first start.
+	empty := filepath.Join(t.TempDir(), "empty")
+	addr = freePort(t)
+	run := command(bin, "run", "--data-dir", empty, "--addr", addr, "--demo-messages", "40000", "--log-level", "error")
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(700 * time.Millisecond)
+	run.Process.Signal(syscall.SIGTERM)
+	if err := run.Wait(); err != nil {
+		t.Fatalf("run stopped during start-up: %v", err)
+	}
+	token, err := os.ReadFile(filepath.Join(empty, "demo-token"))
+	if err != nil || len(bytes.TrimSpace(token)) < 20 {
+		t.Fatalf("demo token: %v %q", err, token)
+	}
+	var out bytes.Buffer
+	run = command(bin, "run", "--data-dir", empty, "--addr", addr, "--log-level", "error")
+	run.Stdout = &out
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { run.Process.Signal(syscall.SIGTERM); run.Wait() }()
+	var status int
+	for deadline := time.Now().Add(60 * time.Second); status != 200 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		req, _ := http.NewRequest("GET", "http://"+addr+tenant+"/dashboard/summary", nil)
+		req.Header.Set("Authorization", "Bearer "+string(bytes.TrimSpace(token)))
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			status = resp.StatusCode
+			resp.Body.Close()
+		}
+	}
+	if status != 200 {
+		t.Fatalf("the kept demo token: status %d", status)
 	}
 }
