@@ -448,7 +448,7 @@ func (w *Warehouse) ExportFile(ctx context.Context, r *Report, path string) (row
 		case "parquet":
 			copySQL = "COPY (" + q + ") TO " + duck.Literal(path) + " (FORMAT parquet, COMPRESSION zstd)"
 		default:
-			copySQL = "COPY (" + q + ") TO " + duck.Literal(path) + " (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%gZ')"
+			copySQL = "COPY (" + q + ") TO " + duck.Literal(path) + " (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\\r\\n', TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%gZ')"
 		}
 		res, err := tx.ExecContext(ctx, copySQL, args...)
 		if err != nil {

@@ -199,6 +199,11 @@ func TestReportsEndToEnd(t *testing.T) {
 		t.Errorf("download headers: %v", h)
 	}
 	rows := parseCSV(t, b)
+	// RFC 4180: every record ends with CRLF (a line break inside a quoted cell is data).
+	if header, _, _ := bytes.Cut(b, []byte("\n")); !bytes.HasSuffix(header, []byte("\r")) || !bytes.HasSuffix(b, []byte("\r\n")) ||
+		bytes.Count(b, []byte("\r\n")) < len(rows) {
+		t.Errorf("CSV records do not end with CRLF: %q", b[:min(len(b), 300)])
+	}
 	wantHeader := "sessionCode,businessKey,userMessage,satisfaction,userMessages,flowsTravelled,flowsTravelledNames,conversationStartedAt,durationInSeconds,channelName,channelType,tags"
 	if strings.Join(rows[0], ",") != wantHeader {
 		t.Fatalf("conversations header %v", rows[0])
