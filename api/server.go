@@ -217,15 +217,12 @@ func validQuery(raw string) (string, bool) {
 
 // bearer is the request's bearer token ("" when none).
 func bearer(r *http.Request) string {
+	// The scheme is case-insensitive (RFC 9110 §11.1).
 	h := r.Header.Get("Authorization")
-	tok, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok {
-		tok, ok = strings.CutPrefix(h, "bearer ")
-	}
-	if !ok {
+	if len(h) < 7 || !strings.EqualFold(h[:7], "Bearer ") {
 		return ""
 	}
-	return strings.TrimSpace(tok)
+	return strings.TrimSpace(h[7:])
 }
 
 // tokenOrgs are the organizations the request's token opens (nil: no or unknown token).

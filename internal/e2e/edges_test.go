@@ -874,6 +874,8 @@ func TestEdges(t *testing.T) {
 			{"token, bad parameter", "GET", tenantA + bad, "Bearer tok-a", 400, "startDate"},
 			{"token, details without sessionCode", "GET", tenantA + "/conversations/details", "Bearer tok-a", 400, "sessionCode"},
 			{"token", "GET", tenantA + good, "Bearer tok-a", 200, ""},
+			{"token, the scheme in any case", "GET", tenantA + good, "BEARER tok-a", 200, ""},
+			{"token, the scheme in lower case", "GET", tenantA + good, "bearer tok-a", 200, ""},
 			{"token, upper-case org in the path", "GET", "/org/" + strings.ToUpper(orgA) + "/env/" + envE + "/bot/" + botF + good, "Bearer tok-a", 200, ""},
 			{"token of two orgs", "GET", tenantB + good, "Bearer tok-ab", 200, ""},
 			{"open route", "GET", "/healthz", "", 200, ""},
