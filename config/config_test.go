@@ -58,6 +58,11 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		{"", map[string]string{"DASHBOARD_AUTH_TOKENS": "t=not-a-uuid"}, nil, "auth-tokens"},
 		{"no_such_setting: 1\n", map[string]string{}, nil, "no_such_setting"},
 		{"", map[string]string{"DASHBOARD_LOG_LEVEL": "loud"}, nil, "log-level"},
+		{"", map[string]string{}, []string{"--memory-limit", "lots"}, "memory-limit"},
+		{"", map[string]string{}, []string{"--memory-limit", "0"}, "memory-limit"},
+		{"", map[string]string{}, []string{"--memory-limit", "0GB"}, "memory-limit"},
+		{"", map[string]string{}, []string{"--memory-limit", "-1GB"}, "memory-limit"},
+		{"", map[string]string{"DASHBOARD_MEMORY_LIMIT": "4"}, nil, "memory-limit"},
 	} {
 		_, err := load(t, c.file, c.env, c.args...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -77,6 +82,14 @@ func TestParseTokens(t *testing.T) {
 	for _, bad := range []string{"t1", "=0a000000-0000-4000-8000-00000000000a", "t1=", "t1=x"} {
 		if _, err := ParseTokens(bad); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestMemoryLimitSizes(t *testing.T) {
+	for _, ok := range []string{"4GB", "512MB", "1.5GiB", "100 mb", "0.5GB", "2TB", "1000000b"} {
+		if !memoryLimit.MatchString(ok) {
+			t.Errorf("%q rejected", ok)
 		}
 	}
 }
