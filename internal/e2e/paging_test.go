@@ -14,30 +14,37 @@ import (
 
 // TestPagesMatchAFullSort: every page of both lists, in every sort and order, is the
 // slice of one full sort of the matching rows (sort value, NULLs last, then the
-// tie-breaker), and every total is the count of all of them. The fixture is mostly
-// ties: few distinct times, confidences, durations and satisfactions, NULL confidences.
+// tie-breaker), and every total is the count of all of them. Pages past row 1,000 are
+// found in two steps (the sort value of the page's last row first), so the fixture is
+// over 1,000 rows of mostly ties: few distinct times, confidences, durations and
+// satisfactions, and NULLs.
 func TestPagesMatchAFullSort(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	base := time.Date(2025, 4, 1, 10, 0, 0, 0, time.UTC)
 	var b strings.Builder
 	confs := []string{"", "0", "0.25", "0.5", "0.5", "0.75", "1"}
-	for i := 0; i < 240; i++ {
+	perm := r.Perm(100000)
+	for i := 0; i < 1500; i++ {
 		at := base.Add(time.Duration(r.IntN(30)) * 7 * time.Minute).Format(time.RFC3339Nano)
 		conf := ""
 		if c := confs[r.IntN(len(confs))]; c != "" {
 			conf = `,"confidence":` + c
 		}
-		session := fmt.Sprintf("s-%03d", r.IntN(120))
-		b.WriteString(smLine("message", fmt.Sprintf(`"messageId":"m-%03d","sessionCode":%q,"direction":"USER","createdAt":%q,"content":"x","type":"TEXT"%s`,
-			r.IntN(1000), session, at, conf)))
+		session := fmt.Sprintf("s-%04d", r.IntN(1100))
+		b.WriteString(smLine("message", fmt.Sprintf(`"messageId":"m-%05d","sessionCode":%q,"direction":"USER","createdAt":%q,"content":"x","type":"TEXT"%s`,
+			perm[i], session, at, conf)))
 	}
-	for i := 0; i < 120; i++ {
+	for i := 0; i < 1100; i++ {
 		start := base.Add(time.Duration(r.IntN(25)) * 11 * time.Minute)
 		end := ""
 		if r.IntN(4) > 0 {
 			end = `,"endedAt":` + fmt.Sprintf("%q", start.Add(time.Duration(r.IntN(5))*time.Minute).Format(time.RFC3339Nano))
 		}
-		b.WriteString(smLine("conversation", fmt.Sprintf(`"sessionCode":"s-%03d","startedAt":%q%s`, i, start.Format(time.RFC3339Nano), end)))
+		sat := ""
+		if r.IntN(3) > 0 {
+			sat = fmt.Sprintf(`,"satisfaction":%d`, 1+r.IntN(5))
+		}
+		b.WriteString(smLine("conversation", fmt.Sprintf(`"sessionCode":"s-%04d","startedAt":%q%s%s`, i, start.Format(time.RFC3339Nano), end, sat)))
 	}
 	l := newSmLake(t)
 	l.load("a.ndjson", b.String())
@@ -89,10 +96,10 @@ func TestPagesMatchAFullSort(t *testing.T) {
 	} {
 		for _, desc := range []bool{false, true} {
 			want := all(c.table, c.col, c.tie, desc)
-			if len(want) < 100 {
+			if len(want) < 1000 {
 				t.Fatalf("%s: only %d rows", c.list, len(want))
 			}
-			for _, size := range []int{3, 20, 100} {
+			for _, size := range []int{20, 100, 333} {
 				for off := 0; off <= len(want); off += size {
 					f := warehouse.ListFilter{Query: q, Sort: c.sort, Desc: desc, Offset: off, Max: size}
 					var got []string
