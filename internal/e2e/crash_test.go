@@ -162,6 +162,44 @@ func startServe(t *testing.T, bin, dir, addr string, extra ...string) *exec.Cmd 
 	return nil
 }
 
+// bigTenant is the large bot of the generated data sets.
+const bigTenant = "/org/e0292f69-f65b-44e6-9037-8c46e74a8abd/env/73259740-7753-4fb8-9a4d-c8f7300d020d/bot/a8a3385b-3db2-486b-963c-b5df91911239"
+
+// reportData is a data dir of 60k generated messages, extracted and rolled up by bin.
+func reportData(t *testing.T, bin, seed string) string {
+	t.Helper()
+	d := filepath.Join(t.TempDir(), "data")
+	mustRun(t, bin, "generate", "--data-dir", d, "--messages", "60000", "--days", "20", "--start", "2026-02-01", "--seed", seed, "--log-level", "error")
+	mustRun(t, bin, "extract", "--data-dir", d, "--log-level", "error")
+	mustRun(t, bin, "rollup", "--data-dir", d, "--log-level", "error")
+	return d
+}
+
+// requestReport asks for a messages report of the big tenant: 202 or the test fails.
+func requestReport(t *testing.T, addr, body string) {
+	t.Helper()
+	resp, err := http.Post("http://"+addr+bigTenant+"/messages/request_report", "application/json", strings.NewReader(body))
+	if err != nil || resp.StatusCode != 202 {
+		t.Fatalf("request_report: %v %v", err, resp)
+	}
+	resp.Body.Close()
+}
+
+// listReports is the big tenant's first 100 reports.
+func listReports(t *testing.T, addr string) []reportItem {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + bigTenant + "/reports/list?size=100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var page struct{ Content []reportItem }
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+		t.Fatal(err)
+	}
+	return page.Content
+}
+
 // TestReportsSurviveKill kills the serving process (SIGKILL) right after report
 // requests; after a restart every report is DONE and every file is whole.
 func TestReportsSurviveKill(t *testing.T) {
@@ -169,11 +207,7 @@ func TestReportsSurviveKill(t *testing.T) {
 		t.Skip("kills child processes")
 	}
 	bin := buildBinary(t)
-	d := filepath.Join(t.TempDir(), "data")
-	mustRun(t, bin, "generate", "--data-dir", d, "--messages", "60000", "--days", "20", "--start", "2026-02-01", "--seed", "8", "--log-level", "error")
-	mustRun(t, bin, "extract", "--data-dir", d, "--log-level", "error")
-	mustRun(t, bin, "rollup", "--data-dir", d, "--log-level", "error")
-	tenant := "/org/e0292f69-f65b-44e6-9037-8c46e74a8abd/env/73259740-7753-4fb8-9a4d-c8f7300d020d/bot/a8a3385b-3db2-486b-963c-b5df91911239"
+	d := reportData(t, bin, "8")
 	rng := rand.New(rand.NewPCG(5, 6))
 	requested := 0
 	for round := 0; round < 3; round++ {
@@ -184,11 +218,7 @@ func TestReportsSurviveKill(t *testing.T) {
 			`{"startDate":"2026-02-01","endDate":"2026-02-20","reportType":"RANDOM","sampleSize":10000}`,
 			`{"startDate":"2026-02-01","endDate":"2026-02-20","reportType":"GROUPED","sampleSize":10000,"exportType":"parquet"}`,
 		} {
-			resp, err := http.Post("http://"+addr+tenant+"/messages/request_report", "application/json", strings.NewReader(body))
-			if err != nil || resp.StatusCode != 202 {
-				t.Fatalf("request_report: %v %v", err, resp)
-			}
-			resp.Body.Close()
+			requestReport(t, addr, body)
 			requested++
 		}
 		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
@@ -201,27 +231,21 @@ func TestReportsSurviveKill(t *testing.T) {
 	var items []reportItem
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		resp, err := http.Get("http://" + addr + tenant + "/reports/list?size=100")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var page struct{ Content []reportItem }
-		json.NewDecoder(resp.Body).Decode(&page)
-		resp.Body.Close()
+		content := listReports(t, addr)
 		done := 0
-		for _, it := range page.Content {
+		for _, it := range content {
 			if it.Status == "DONE" {
 				done++
 			} else if it.Status == "FAILED" {
 				t.Fatalf("report %s FAILED: %v", it.FileName, *it.Error)
 			}
 		}
-		if len(page.Content) == requested && done == requested {
-			items = page.Content
+		if len(content) == requested && done == requested {
+			items = content
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after the restart: %d reports, %d done, want %d done", len(page.Content), done, requested)
+			t.Fatalf("after the restart: %d reports, %d done, want %d done", len(content), done, requested)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -268,31 +292,15 @@ func TestSigtermIsACleanStop(t *testing.T) {
 		t.Skip("signals child processes")
 	}
 	bin := buildBinary(t)
-	d := filepath.Join(t.TempDir(), "data")
-	mustRun(t, bin, "generate", "--data-dir", d, "--messages", "60000", "--days", "20", "--start", "2026-02-01", "--seed", "9", "--log-level", "error")
-	mustRun(t, bin, "extract", "--data-dir", d, "--log-level", "error")
-	mustRun(t, bin, "rollup", "--data-dir", d, "--log-level", "error")
-	tenant := "/org/e0292f69-f65b-44e6-9037-8c46e74a8abd/env/73259740-7753-4fb8-9a4d-c8f7300d020d/bot/a8a3385b-3db2-486b-963c-b5df91911239"
+	d := reportData(t, bin, "9")
 	addr := freePort(t)
 	srv := startServe(t, bin, d, addr, "--report-workers", "1")
 	for range 3 {
-		resp, err := http.Post("http://"+addr+tenant+"/messages/request_report", "application/json",
-			strings.NewReader(`{"startDate":"2026-02-01","endDate":"2026-02-20","reportType":"RANDOM","sampleSize":10000,"exportType":"xlsx"}`))
-		if err != nil || resp.StatusCode != 202 {
-			t.Fatalf("request_report: %v %v", err, resp)
-		}
-		resp.Body.Close()
+		requestReport(t, addr, `{"startDate":"2026-02-01","endDate":"2026-02-20","reportType":"RANDOM","sampleSize":10000,"exportType":"xlsx"}`)
 	}
 	running := ""
 	for deadline := time.Now().Add(20 * time.Second); running == "" && time.Now().Before(deadline); {
-		resp, err := http.Get("http://" + addr + tenant + "/reports/list?size=10")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var page struct{ Content []reportItem }
-		json.NewDecoder(resp.Body).Decode(&page)
-		resp.Body.Close()
-		for _, it := range page.Content {
+		for _, it := range listReports(t, addr) {
 			if it.Status == "RUNNING" {
 				running = it.FileName
 			}
@@ -355,7 +363,7 @@ func TestSigtermIsACleanStop(t *testing.T) {
 	defer func() { run.Process.Signal(syscall.SIGTERM); run.Wait() }()
 	var status int
 	for deadline := time.Now().Add(60 * time.Second); status != 200 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		req, _ := http.NewRequest("GET", "http://"+addr+tenant+"/dashboard/summary", nil)
+		req, _ := http.NewRequest("GET", "http://"+addr+bigTenant+"/dashboard/summary", nil)
 		req.Header.Set("Authorization", "Bearer "+string(bytes.TrimSpace(token)))
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			status = resp.StatusCode
