@@ -55,6 +55,9 @@ func NewRunner(wh *warehouse.Warehouse, log *slog.Logger, now func() time.Time) 
 	return &Runner{wh: wh, log: log, now: now, ctx: ctx, cancel: cancel}
 }
 
+// Cancel cancels the running jobs and every later one (the process is stopping).
+func (r *Runner) Cancel() { r.cancel() }
+
 // Do runs a job once and records it: RUNNING, then DONE or FAILED (a panic is a
 // failure with its stack in the log, not a crash).
 func (r *Runner) Do(job Job, trigger string) (err error) {
@@ -182,19 +185,26 @@ func (s *Scheduler) Tick(now time.Time) {
 	}
 }
 
-// Stop stops scheduling, asks running jobs to stop (their context is cancelled) and
-// waits for them, at most until ctx ends.
+// Pause stops scheduling: no job starts after it; running ones go on. Call it as soon
+// as the process is asked to stop.
+func (s *Scheduler) Pause() { s.cron.Stop() }
+
+// Stop drains: it stops scheduling and waits for the running jobs to finish, until ctx
+// ends; then it cancels them (an extract keeps what it published, a rollup rolls back)
+// and waits for them to return, at most 10 s more.
 func (s *Scheduler) Stop(ctx context.Context) {
 	cctx := s.cron.Stop()
-	s.runner.cancel()
-	select {
-	case <-cctx.Done():
-	case <-ctx.Done():
-	}
 	done := make(chan struct{})
-	go func() { s.runner.running.Wait(); close(done) }()
+	go func() { <-cctx.Done(); s.runner.running.Wait(); close(done) }()
 	select {
 	case <-done:
+		return
 	case <-ctx.Done():
+	}
+	s.log.Warn("jobs still running at shutdown: cancelled")
+	s.runner.Cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
 	}
 }

@@ -97,11 +97,15 @@ func (q *ReportQueue) Submit(id string, k warehouse.TenantKey) {
 	}
 }
 
-// Stop drains: no report starts after it, and the running ones finish, unless ctx
-// ends first; then they are cancelled, stay RUNNING and run again at the next start
-// (as do the PENDING ones still queued).
+// Pause stops taking reports: none starts after it; running ones go on, and queued
+// ones stay PENDING for the next start. Call it as soon as the process is asked to stop.
+func (q *ReportQueue) Pause() { q.stopOnce.Do(func() { close(q.stopping) }) }
+
+// Stop drains: it pauses the queue and waits for the running reports to finish, until
+// ctx ends; then it cancels them (they stay RUNNING and run again at the next start)
+// and waits for them to return, at most 10 s more.
 func (q *ReportQueue) Stop(ctx context.Context) {
-	q.stopOnce.Do(func() { close(q.stopping) })
+	q.Pause()
 	done := make(chan struct{})
 	go func() { q.wg.Wait(); close(done) }()
 	select {
@@ -109,7 +113,10 @@ func (q *ReportQueue) Stop(ctx context.Context) {
 	case <-ctx.Done():
 		q.log.Warn("reports still running at shutdown: cancelled, they run again at the next start")
 		q.cancel()
-		<-done
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+		}
 	}
 	q.cancel()
 }

@@ -48,12 +48,41 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 	incremental := jobs.Incremental(s.ScheduleIncremental, eo, wh)
 	nightly := jobs.Nightly(s.ScheduleNightly, eo, s.MemoryLimit,
 		jobs.Retention{LakeDays: s.LakeRetentionDays, QuarantineDays: s.QuarantineRetentionDays}, wh, env.log, nil)
-	// The demo token: fresh on an empty data dir, and kept in it (demo-token, 0600) so
-	// that a restart, or a start stopped during the demo load, opens the demo again.
-	// Never when tokens are configured or auth is off.
+	// SIGTERM during the start-up (demo data, the first load) is a clean stop: exit 0.
+	stopped := func(err error) bool {
+		if ctx.Err() != nil {
+			env.log.Info("stopped during start-up", "err", err)
+			return true
+		}
+		return false
+	}
+	tokenFile := filepath.Join(s.DataDir, "demo-token")
+	if demo {
+		// Written aside and moved into landing/ whole: a start stopped while it writes
+		// leaves landing/ empty, and the next start writes the demo again.
+		env.log.Info("empty data dir: writing a demo data set", "messages", s.DemoMessages)
+		staging := filepath.Join(s.DataDir, "demo-staging")
+		if err := os.RemoveAll(staging); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		st, err := generate.Generate(ctx, generate.Options{Seed: 1, Messages: s.DemoMessages, Days: 90, BadLinesRate: 0.001, Gzip: true}, staging)
+		if stopped(err) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		if err := moveFiles(staging, s.LandingDir()); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		env.log.Info("demo data written", "files", st.Files, "messages", st.Messages, "conversations", st.Conversations)
+		os.Remove(tokenFile) // a token of an earlier, stopped demo
+	}
+	// The demo token: fresh with the demo data, and kept in the data dir (demo-token,
+	// 0600) so that a restart, or a start stopped during the first load, opens the demo
+	// again. Never when tokens are configured or auth is off.
 	var demoToken string
 	if !s.NoAuth && s.AuthTokens == "" {
-		tokenFile := filepath.Join(s.DataDir, "demo-token")
 		if demo {
 			demoToken = newToken()
 			if err := os.WriteFile(tokenFile, []byte(demoToken+"\n"), 0o600); err != nil {
@@ -74,27 +103,12 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 			s.AuthTokens = demoToken + "=" + strings.Join(orgs, ",")
 		}
 	}
-	// SIGTERM during the start-up (demo data, the first load) is a clean stop: exit 0.
-	stopped := func(err error) bool {
-		if ctx.Err() != nil {
-			env.log.Info("stopped during start-up", "err", err)
-			return true
-		}
-		return false
-	}
-	if demo {
-		env.log.Info("empty data dir: writing a demo data set", "messages", s.DemoMessages)
-		st, err := generate.Generate(ctx, generate.Options{Seed: 1, Messages: s.DemoMessages, Days: 90, BadLinesRate: 0.001, Gzip: true}, s.LandingDir())
-		if stopped(err) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("demo data: %w", err)
-		}
-		env.log.Info("demo data written", "files", st.Files, "messages", st.Messages, "conversations", st.Conversations)
-	}
-	// Load what landed while the service was down before serving.
-	if err := runner.Do(incremental, "startup"); err != nil {
+	// Load what landed while the service was down before serving. SIGTERM cancels it
+	// (the next start does it again).
+	stopStartup := context.AfterFunc(ctx, runner.Cancel)
+	err = runner.Do(incremental, "startup")
+	stopStartup()
+	if err != nil {
 		if stopped(err) {
 			return nil
 		}
@@ -131,6 +145,7 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 		return err
 	}
 	sched.Start()
+	context.AfterFunc(ctx, sched.Pause) // SIGTERM: no job starts while requests drain
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
@@ -139,6 +154,25 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 	return serveHTTP(ctx, env, srv.Handler(), func(addr string) {
 		printWelcome(env, addr, demoToken)
 	})
+}
+
+// moveFiles renames every file of dir (recursively) to the same path under dst, then
+// removes dir.
+func moveFiles(dir, dst string) error {
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dst, rel)), 0o755); err != nil {
+			return err
+		}
+		return os.Rename(p, filepath.Join(dst, rel))
+	})
+	if err != nil {
+		return err
+	}
+	return os.RemoveAll(dir)
 }
 
 func newToken() string {

@@ -131,6 +131,7 @@ func startReports(ctx context.Context, env *cmdEnv, wh *warehouse.Warehouse, srv
 	if err := q.Start(ctx); err != nil {
 		return nil, err
 	}
+	context.AfterFunc(ctx, q.Pause) // SIGTERM: no report starts while requests drain
 	srv.SetReports(q)
 	return q, nil
 }
