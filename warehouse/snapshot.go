@@ -147,6 +147,13 @@ func (w *Warehouse) refresh(ctx context.Context, days []string) error {
 		days = nil
 	}
 	s, err := w.loadSnapshot(ctx, prev, days)
+	if err == nil && days != nil && s.Generation != prev.Generation+1 {
+		// A commit in between was not loaded (its refresh failed, or it came from
+		// another process): the days of this rollup are not all that changed.
+		w.log.Warn("snapshot skipped a generation: loading all of it", "had", prev.Generation, "now", s.Generation)
+		days = nil
+		s, err = w.loadSnapshot(ctx, prev, nil)
+	}
 	if err != nil {
 		return err
 	}
