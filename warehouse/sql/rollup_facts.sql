@@ -106,22 +106,27 @@ FROM (SELECT DISTINCT * FROM affected_replies) a LEFT JOIN messages u
     ON u.org_uuid = a.org_uuid AND u.env_uuid = a.env_uuid AND u.bot_uuid = a.bot_uuid AND u.message_id = a.message_id
 QUALIFY row_number() OVER (PARTITION BY a.org_uuid, a.env_uuid, a.bot_uuid, a.message_id
     ORDER BY u.day IN (SELECT day FROM touched_days WHERE dataset = 'messages') DESC, u.day DESC) = 1;
--- An incremental rollup is one chunk, so a message exists once. A reply follows its
--- message: look on the touched days and the day before each first, then the whole
--- table for the ids not found there (none, as a rule: that lookup is skipped whole).
+-- An incremental rollup is one chunk, so a message exists once (twice only if a lake
+-- partition was published while this rollup read the lake: one row per id all the
+-- same). A reply follows its message: look on the touched days and the day before each
+-- first, then the whole table for the ids not found there (none, as a rule: that
+-- lookup is skipped whole).
 -- only: incremental
 CREATE OR REPLACE TEMP TABLE reply_times AS
 SELECT a.org_uuid, a.env_uuid, a.bot_uuid, a.message_id, u.created_at AS message_at
 FROM (SELECT DISTINCT * FROM affected_replies) a JOIN messages u
     ON u.org_uuid = a.org_uuid AND u.env_uuid = a.env_uuid AND u.bot_uuid = a.bot_uuid AND u.message_id = a.message_id
 WHERE u.day IN (SELECT day FROM touched_days WHERE dataset = 'messages'
-                UNION SELECT day - 1 FROM touched_days WHERE dataset = 'messages');
+                UNION SELECT day - 1 FROM touched_days WHERE dataset = 'messages')
+QUALIFY row_number() OVER (PARTITION BY a.org_uuid, a.env_uuid, a.bot_uuid, a.message_id
+    ORDER BY u.day IN (SELECT day FROM touched_days WHERE dataset = 'messages') DESC, u.day DESC) = 1;
 -- only: incremental
 INSERT INTO reply_times
 SELECT a.org_uuid, a.env_uuid, a.bot_uuid, a.message_id, u.created_at
 FROM (SELECT DISTINCT * FROM affected_replies ANTI JOIN reply_times USING (org_uuid, env_uuid, bot_uuid, message_id)) a
 LEFT JOIN messages u
-    ON u.org_uuid = a.org_uuid AND u.env_uuid = a.env_uuid AND u.bot_uuid = a.bot_uuid AND u.message_id = a.message_id;
+    ON u.org_uuid = a.org_uuid AND u.env_uuid = a.env_uuid AND u.bot_uuid = a.bot_uuid AND u.message_id = a.message_id
+QUALIFY row_number() OVER (PARTITION BY a.org_uuid, a.env_uuid, a.bot_uuid, a.message_id ORDER BY u.day DESC) = 1;
 
 -- The days that hold replies to the affected messages (by id alone: a superset).
 -- only: incremental
