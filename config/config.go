@@ -229,8 +229,10 @@ func setValue(ptr any, v string) error {
 	return nil
 }
 
-// memoryLimit is a size DuckDB's memory_limit takes: a positive number and a unit.
-var memoryLimit = regexp.MustCompile(`^\s*(0*[1-9][0-9]*(\.[0-9]+)?|0*\.[0-9]*[1-9][0-9]*)\s*(?i:b|bytes|kb|mb|gb|tb|kib|mib|gib|tib)\s*$`)
+// memoryLimit is what DuckDB's memory_limit takes: a positive size with a unit (K, KB,
+// KiB, … T, TB, TiB, bytes), "none" or "-1" (no limit), or "" (DuckDB's default, 80% of
+// RAM).
+var memoryLimit = regexp.MustCompile(`^\s*$|^\s*(?i:none)\s*$|^\s*-1\s*$|^\s*(0*[1-9][0-9]*(\.[0-9]+)?|0*\.[0-9]*[1-9][0-9]*)\s*(?i:b|bytes|[kmgt]|[kmgt]b|[kmgt]ib)\s*$`)
 
 // Validate checks every setting; the error names the ones that are wrong.
 func (s *Settings) Validate() error {
@@ -259,7 +261,7 @@ func (s *Settings) Validate() error {
 	check(s.LakeRetentionDays >= 0, "lake-retention-days", "must be >= 0")
 	check(s.QuarantineRetentionDays >= 0, "quarantine-retention-days", "must be >= 0")
 	check(s.DemoMessages >= 0, "demo-messages", "must be >= 0")
-	check(memoryLimit.MatchString(s.MemoryLimit), "memory-limit", fmt.Sprintf("must be a positive size such as 512MB, 4GB or 1.5GiB, got %q", s.MemoryLimit))
+	check(memoryLimit.MatchString(s.MemoryLimit), "memory-limit", fmt.Sprintf("must be a positive size such as 512MB, 4GB or 1.5GiB (or none, or empty for DuckDB's default), got %q", s.MemoryLimit))
 	for name, spec := range map[string]string{"schedule-incremental": s.ScheduleIncremental,
 		"schedule-nightly": s.ScheduleNightly, "schedule-retention": s.ScheduleRetention} {
 		if _, err := cron.ParseStandard(spec); err != nil {

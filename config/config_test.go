@@ -87,7 +87,7 @@ func TestParseTokens(t *testing.T) {
 }
 
 func TestMemoryLimitSizes(t *testing.T) {
-	for _, ok := range []string{"4GB", "512MB", "1.5GiB", "100 mb", "0.5GB", "2TB", "1000000b"} {
+	for _, ok := range []string{"4GB", "512MB", "1.5GiB", "100 mb", "0.5GB", "2TB", "1000000b", "4G", "4 GiB", "none", "-1", ""} {
 		if !memoryLimit.MatchString(ok) {
 			t.Errorf("%q rejected", ok)
 		}
