@@ -31,4 +31,9 @@ type paramError struct{ msg string }
 
 func (e *paramError) Error() string { return e.msg }
 
+// notUTF8 is why a text parameter that reaches a query is refused: DuckDB binds only
+// valid UTF-8, and no stored value could match it. (Parameters parsed to numbers,
+// UUIDs or enums refuse such bytes by their own rules; ignored ones are ignored.)
+const notUTF8 = "not valid UTF-8 (after percent-decoding)"
+
 func badParam(name, why string) error { return &paramError{name + ": " + why} }

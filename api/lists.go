@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dashboard-analytics/dashboard/internal/duck"
 	"github.com/dashboard-analytics/dashboard/warehouse"
@@ -85,6 +86,9 @@ func (s *Server) parseList(r *http.Request, searchBy, sorts []string, defSort st
 		f.Term = q.Get("searchTerm")
 		if f.Term == "" {
 			return f, 0, 0, badParam("searchTerm", "required when searchBy is given")
+		}
+		if !utf8.ValidString(f.Term) {
+			return f, 0, 0, badParam("searchTerm", notUTF8)
 		}
 	}
 	if f.Sort, err = enumParam("sort", q.Get("sort"), defSort, sorts...); err != nil {
@@ -384,6 +388,10 @@ func (s *Server) conversationDetails(w http.ResponseWriter, r *http.Request) {
 	session := r.URL.Query().Get("sessionCode")
 	if session == "" {
 		writeError(w, r, http.StatusBadRequest, "sessionCode: required")
+		return
+	}
+	if !utf8.ValidString(session) {
+		writeError(w, r, http.StatusBadRequest, "sessionCode: "+notUTF8)
 		return
 	}
 	k := tenantOf(r)

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 
@@ -163,6 +164,10 @@ func (s *Server) requestDetailsReport(w http.ResponseWriter, r *http.Request) {
 	session := r.URL.Query().Get("sessionCode")
 	if session == "" {
 		writeError(w, r, http.StatusBadRequest, "sessionCode: required")
+		return
+	}
+	if !utf8.ValidString(session) {
+		writeError(w, r, http.StatusBadRequest, "sessionCode: "+notUTF8)
 		return
 	}
 	var exists bool

@@ -8,10 +8,8 @@ import (
 	"crypto/sha256"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 
@@ -183,36 +181,8 @@ func (s *Server) tenantGate(next http.Handler) http.Handler {
 			writeError(w, r, http.StatusForbidden, "orgUUID: the token does not open this organization")
 			return
 		}
-		if name, ok := validQuery(r.URL.RawQuery); !ok {
-			writeError(w, r, http.StatusBadRequest, name+": not valid UTF-8 (after percent-decoding)")
-			return
-		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tenantKey, k)))
 	})
-}
-
-// validQuery says whether every query parameter name and value is valid UTF-8 text
-// once decoded, or names the first that is not: no query can bind one (DuckDB refuses
-// such a string), and no stored value could match it.
-func validQuery(raw string) (string, bool) {
-	if strings.IndexByte(raw, '%') < 0 && utf8.ValidString(raw) {
-		return "", true
-	}
-	for _, kv := range strings.Split(raw, "&") {
-		k, v, _ := strings.Cut(kv, "=")
-		k, err1 := url.QueryUnescape(k)
-		v, err2 := url.QueryUnescape(v)
-		if err1 != nil || err2 != nil {
-			continue // not decodable: the handler's parser reports it, or ignores it
-		}
-		if !utf8.ValidString(k) {
-			return strings.ToValidUTF8(k, "\ufffd"), false
-		}
-		if !utf8.ValidString(v) {
-			return k, false
-		}
-	}
-	return "", true
 }
 
 // bearer is the request's bearer token ("" when none).

@@ -824,6 +824,16 @@ func TestEdges(t *testing.T) {
 		badErrors(t, base)
 	})
 
+	t.Run("parameters not read may hold any bytes", func(t *testing.T) {
+		for _, q := range []string{"&x%C3=1", "&searchTerm=%FF%FE", "&%FF=%FF"} {
+			for _, ep := range []string{"/conversations/list", "/messages/list", "/dashboard/users"} {
+				if a := call(t, "GET", base+tenantA+ep+"?"+rangeR+q, nil); a.status != 200 {
+					t.Errorf("%s%s: status %d: %.200s", ep, q, a.status, a.raw)
+				}
+			}
+		}
+	})
+
 	t.Run("unknown routes and methods", func(t *testing.T) {
 		for _, p := range []string{"/nope", tenantA + "/dashboard/nope", tenantA + "/dashboard/summary/extra", "/org/" + orgA + "/dashboard/summary",
 			tenantA + "/conversations/details/", "/", tenantA + "//dashboard/summary", "/org/" + orgA + "/env/" + envE + "/bot/" + botF + "/./dashboard/summary"} {
@@ -941,9 +951,9 @@ func badErrors(t *testing.T, base string) {
 		// An offset that carries the instant past 9999-12-31 in UTC.
 		{"startDate=9999-12-31T22:00:00Z&endDate=9999-12-31T23:59:59.999-00:30", "endDate"},
 		{"startDate=0001-01-01T00:30:00%2B01:00&endDate=0001-01-02", "startDate"},
-		// Text that is not UTF-8 once decoded, in any parameter.
+		// Bytes that are not UTF-8 once decoded, in a parameter read.
 		{rangeR + "&startHour=%FF", "startHour"},
-		{rangeR + "&x%C3=1", "x\ufffd"},
+		{rangeR + "&channelUuids=%FF", "channelUuids"},
 	}
 	listBad := []bad{
 		{rangeR + "&page=0", "page"},
