@@ -212,9 +212,12 @@ func syncFile(path string) error {
 	return f.Sync()
 }
 
+// xlsxSheetRows is Excel's limit of rows in a sheet (the header included).
+var xlsxSheetRows = 1 << 20
+
 // writeXLSX streams rows into a sheet with excelize's StreamWriter: a bold, frozen
 // header; numbers as numbers, times as Excel dates, booleans as booleans; memory flat
-// in the row count.
+// in the row count; past Excel's row limit, more sheets.
 func writeXLSX(ctx context.Context, wh *warehouse.Warehouse, r *warehouse.Report, path string) (int64, error) {
 	f := excelize.NewFile()
 	defer f.Close()
@@ -234,11 +237,6 @@ func writeXLSX(ctx context.Context, wh *warehouse.Warehouse, r *warehouse.Report
 		})
 		return zw
 	})
-	const sheet = "Sheet1"
-	sw, err := f.NewStreamWriter(sheet)
-	if err != nil {
-		return 0, err
-	}
 	headerStyle, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
 	if err != nil {
 		return 0, err
@@ -253,38 +251,61 @@ func writeXLSX(ctx context.Context, wh *warehouse.Warehouse, r *warehouse.Report
 	if err != nil {
 		return 0, err
 	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return 0, err
-	}
-	rowNum := 1
-	var cells []any
-	n, err := wh.ReportRows(ctx, r, func(cols []warehouse.ReportColumn, row []any) error {
-		if rowNum == 1 {
-			header := make([]any, len(cols))
-			for i, c := range cols {
-				width := 14.0
-				switch c.Kind {
-				case warehouse.ColTime:
-					width = 24
-				case warehouse.ColList, warehouse.ColString:
-					width = 30
-				}
-				if err := sw.SetColWidth(i+1, i+1, width); err != nil {
-					return err
-				}
-				header[i] = excelize.Cell{StyleID: headerStyle, Value: c.Name}
-			}
-			if err := sw.SetRow("A1", header); err != nil {
+	// A sheet holds at most xlsxSheetRows rows, header included: past that the rows go
+	// on in Sheet2, Sheet3, … each with its header.
+	var sw *excelize.StreamWriter
+	sheets := 0
+	newSheet := func(cols []warehouse.ReportColumn) error {
+		if sw != nil {
+			if err := sw.Flush(); err != nil {
 				return err
 			}
-			rowNum++
+		}
+		sheets++
+		name := fmt.Sprintf("Sheet%d", sheets)
+		if sheets > 1 {
+			if _, err := f.NewSheet(name); err != nil {
+				return err
+			}
+		}
+		var err error
+		if sw, err = f.NewStreamWriter(name); err != nil {
+			return err
+		}
+		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+			return err
+		}
+		header := make([]any, len(cols))
+		for i, c := range cols {
+			width := 14.0
+			switch c.Kind {
+			case warehouse.ColTime:
+				width = 24
+			case warehouse.ColList, warehouse.ColString:
+				width = 30
+			}
+			if err := sw.SetColWidth(i+1, i+1, width); err != nil {
+				return err
+			}
+			header[i] = excelize.Cell{StyleID: headerStyle, Value: c.Name}
+		}
+		return sw.SetRow("A1", header)
+	}
+	rowNum := 0 // the last row written in the current sheet; 0: no sheet yet
+	var cells []any
+	n, err := wh.ReportRows(ctx, r, func(cols []warehouse.ReportColumn, row []any) error {
+		if rowNum == 0 || rowNum == xlsxSheetRows {
+			if err := newSheet(cols); err != nil {
+				return err
+			}
+			rowNum = 1
 			cells = make([]any, len(cols))
 		}
 		for i, v := range row {
 			cells[i] = xlsxValue(cols[i].Kind, v, dateStyle, shareStyle)
 		}
-		cell, _ := excelize.CoordinatesToCellName(1, rowNum)
 		rowNum++
+		cell, _ := excelize.CoordinatesToCellName(1, rowNum)
 		if rowNum%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -293,14 +314,9 @@ func writeXLSX(ctx context.Context, wh *warehouse.Warehouse, r *warehouse.Report
 	if err != nil {
 		return n, err
 	}
-	if rowNum == 1 { // no rows: still a header
-		cols := warehouse.ReportColumns(r.Spec.Kind)
-		header := make([]any, len(cols))
-		for i, c := range cols {
-			header[i] = excelize.Cell{StyleID: headerStyle, Value: c.Name}
-		}
-		if err := sw.SetRow("A1", header); err != nil {
-			return 0, err
+	if rowNum == 0 { // no rows: still a header
+		if err := newSheet(warehouse.ReportColumns(r.Spec.Kind)); err != nil {
+			return n, err
 		}
 	}
 	if err := sw.Flush(); err != nil {

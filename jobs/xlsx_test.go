@@ -1,0 +1,81 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/dashboard-analytics/dashboard/etl"
+	"github.com/dashboard-analytics/dashboard/warehouse"
+)
+
+// TestXLSXPastTheSheetLimit: past a sheet's row limit the rows go on in the next sheet,
+// each with the header, none lost or repeated, in list order (the limit lowered to 4
+// rows, header included).
+func TestXLSXPastTheSheetLimit(t *testing.T) {
+	defer func(n int) { xlsxSheetRows = n }(xlsxSheetRows)
+	xlsxSheetRows = 4
+	dir := t.TempDir()
+	var ids []string
+	for i := range 10 {
+		ids = append(ids, fmt.Sprintf("m-%02d", i))
+	}
+	landMessages(t, dir, "a.ndjson", ids...)
+	ctx := context.Background()
+	if _, err := etl.Extract(ctx, etl.Options{LandingDir: filepath.Join(dir, "landing"), LakeDir: filepath.Join(dir, "lake"),
+		QuarantineDir: filepath.Join(dir, "quarantine"), MemoryLimit: "1GB"}); err != nil {
+		t.Fatal(err)
+	}
+	wh := openWarehouse(t, dir)
+	if _, err := wh.Rollup(ctx, warehouse.RollupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	k := warehouse.TenantKey{Org: "11111111-1111-4111-8111-111111111111", Env: "22222222-2222-4222-8222-222222222222", Bot: "33333333-3333-4333-8333-333333333333"}
+	f := warehouse.ListFilter{Query: warehouse.Query{Tenant: k, Start: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC).Unix() / 3600}}
+	f.End = f.Start + 24
+	for h := range f.Mask {
+		f.Mask[h] = true
+	}
+	for _, n := range []int{10, 9, 3, 0} {
+		r := &warehouse.Report{ID: fmt.Sprintf("x%d", n), Tenant: k, Spec: warehouse.ReportSpec{Kind: warehouse.KindMessages, Export: "xlsx",
+			Filter: f, SampleSize: max(n, 1), Sampling: "OLDEST"}}
+		if n == 0 {
+			r.Spec.Filter.Start, r.Spec.Filter.End = f.Start-48, f.Start-24 // a day without messages
+		}
+		path := filepath.Join(dir, r.ID+".xlsx")
+		rows, err := writeXLSX(ctx, wh, r, path)
+		if err != nil || rows != int64(n) {
+			t.Fatalf("%d rows: wrote %d, %v", n, rows, err)
+		}
+		x, err := excelize.OpenFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantSheets := max(1, (n+2)/3)
+		if got := x.GetSheetList(); len(got) != wantSheets {
+			t.Errorf("%d rows: sheets %v, want %d", n, got, wantSheets)
+		}
+		var seen []string
+		for _, sh := range x.GetSheetList() {
+			all, err := x.GetRows(sh)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(all) == 0 || all[0][0] != "messageId" || len(all) > xlsxSheetRows {
+				t.Errorf("%d rows, %s: %d rows, header %v", n, sh, len(all), all[:min(1, len(all))])
+				continue
+			}
+			for _, row := range all[1:] {
+				seen = append(seen, row[0])
+			}
+		}
+		if fmt.Sprint(seen) != fmt.Sprint(ids[:n]) && !(n == 0 && len(seen) == 0) {
+			t.Errorf("%d rows: %v, want %v", n, seen, ids[:n])
+		}
+		x.Close()
+	}
+}
