@@ -385,13 +385,9 @@ func listPage[R any](s *Server, w http.ResponseWriter, r *http.Request, kind str
 }
 
 func (s *Server) conversationDetails(w http.ResponseWriter, r *http.Request) {
-	session := r.URL.Query().Get("sessionCode")
-	if session == "" {
-		writeError(w, r, http.StatusBadRequest, "sessionCode: required")
-		return
-	}
-	if !utf8.ValidString(session) {
-		writeError(w, r, http.StatusBadRequest, "sessionCode: "+notUTF8)
+	session, err := sessionParam(r)
+	if err != nil {
+		writeError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
 	k := tenantOf(r)
@@ -461,4 +457,16 @@ func (s *Server) conversationDetails(w http.ResponseWriter, r *http.Request) {
 	}
 	j.raw(`]}`)
 	writeJSON(w, http.StatusOK, j.b)
+}
+
+// sessionParam is the sessionCode query parameter: required, UTF-8.
+func sessionParam(r *http.Request) (string, error) {
+	session := r.URL.Query().Get("sessionCode")
+	if session == "" {
+		return "", badParam("sessionCode", "required")
+	}
+	if !utf8.ValidString(session) {
+		return "", badParam("sessionCode", notUTF8)
+	}
+	return session, nil
 }

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 
@@ -161,13 +160,9 @@ func (s *Server) requestMessagesReport(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) requestDetailsReport(w http.ResponseWriter, r *http.Request) {
-	session := r.URL.Query().Get("sessionCode")
-	if session == "" {
-		writeError(w, r, http.StatusBadRequest, "sessionCode: required")
-		return
-	}
-	if !utf8.ValidString(session) {
-		writeError(w, r, http.StatusBadRequest, "sessionCode: "+notUTF8)
+	session, err := sessionParam(r)
+	if err != nil {
+		writeError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
 	var exists bool

@@ -156,19 +156,26 @@ func listTotal(ctx context.Context, tx *sql.Tx, f ListFilter, snap *Snapshot, ta
 	return total, err
 }
 
+// listPage is what both lists do before they read their page: the total, and the
+// condition that narrows a deep page (pageBound) added to where. No bound is looked for
+// when the page is past the end.
+func listPage(ctx context.Context, tx *sql.Tx, f ListFilter, snap *Snapshot, table, sortCol, where string, args []any) (int64, string, []any, error) {
+	total, err := listTotal(ctx, tx, f, snap, table, where, args)
+	if err != nil || total == 0 || int64(f.Offset) >= total {
+		return total, where, args, err
+	}
+	bound, bargs, err := pageBound(ctx, tx, table, sortCol, where, args, f)
+	if err != nil || bound == "" {
+		return total, where, args, err
+	}
+	return total, where + bound, bargs, nil
+}
+
 func listConversations(ctx context.Context, tx *sql.Tx, f ListFilter, snap *Snapshot) (int64, []ConversationRow, error) {
 	where, args := f.conversationWhere()
-	total, err := listTotal(ctx, tx, f, snap, "conversation_facts", where, args)
-	if err != nil {
-		return 0, nil, err
-	}
-	if total == 0 || int64(f.Offset) >= total {
-		return total, nil, nil
-	}
-	if bound, bargs, err := pageBound(ctx, tx, "conversation_facts", conversationSorts[f.Sort], where, args, f); err != nil {
-		return 0, nil, err
-	} else if bound != "" {
-		where, args = where+bound, bargs
+	total, where, args, err := listPage(ctx, tx, f, snap, "conversation_facts", conversationSorts[f.Sort], where, args)
+	if err != nil || total == 0 || int64(f.Offset) >= total {
+		return total, nil, err
 	}
 	rows, err := tx.QueryContext(ctx, "SELECT "+conversationColumns+" FROM conversation_facts WHERE "+where+
 		" ORDER BY "+order(conversationSorts[f.Sort], f.Desc, "session_code")+" LIMIT ? OFFSET ?", append(args, f.Max, f.Offset)...)
@@ -309,19 +316,11 @@ func (w *Warehouse) ListMessages(ctx context.Context, f ListFilter) (int64, []Me
 
 func listMessages(ctx context.Context, tx *sql.Tx, f ListFilter, snap *Snapshot) (int64, []MessageRow, error) {
 	where, args := f.messageWhere()
-	total, err := listTotal(ctx, tx, f, snap, "messages", where, args)
-	if err != nil {
-		return 0, nil, err
-	}
-	if total == 0 || int64(f.Offset) >= total {
-		return total, nil, nil
+	total, where, args, err := listPage(ctx, tx, f, snap, "messages", messageSorts[f.Sort], where, args)
+	if err != nil || total == 0 || int64(f.Offset) >= total {
+		return total, nil, err
 	}
 	// 1. The page's keys: a top-N over narrow columns only.
-	if bound, bargs, err := pageBound(ctx, tx, "messages", messageSorts[f.Sort], where, args, f); err != nil {
-		return 0, nil, err
-	} else if bound != "" {
-		where, args = where+bound, bargs
-	}
 	q := "SELECT message_id, epoch_us(created_at) FROM messages WHERE " + where + " ORDER BY " +
 		order(messageSorts[f.Sort], f.Desc, "message_id") + " LIMIT ? OFFSET ?"
 	rows, err := tx.QueryContext(ctx, q, append(args, f.Max, f.Offset)...)

@@ -13,38 +13,51 @@ import (
 
 // TestIncrementalRefreshEqualsFullLoad: a snapshot refreshed day by day after
 // incremental rollups answers exactly like one loaded whole.
-func TestIncrementalRefreshEqualsFullLoad(t *testing.T) {
-	ctx := context.Background()
+// servingLake is a data dir and a serving warehouse (its snapshot follows rollups);
+// land generates a batch of logs, extracts and rolls it up.
+type servingLake struct {
+	t  *testing.T
+	eo etl.Options
+	w  *Warehouse
+}
+
+func newServingLake(t *testing.T) *servingLake {
 	dir := t.TempDir()
-	landing := filepath.Join(dir, "landing")
-	eo := etl.Options{LandingDir: landing, LakeDir: filepath.Join(dir, "lake"), QuarantineDir: filepath.Join(dir, "quarantine"), MemoryLimit: "1GB"}
-	// Two generated batches: the second lands later and overlaps the first's last days.
-	if _, err := generate.Generate(ctx, generate.Options{Seed: 3, Messages: 4000, Days: 6, Start: mustDay("2026-03-01")}, filepath.Join(landing, "a")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := etl.Extract(ctx, eo); err != nil {
-		t.Fatal(err)
-	}
-	w, err := Open(ctx, Options{Dir: filepath.Join(dir, "warehouse"), LakeDir: eo.LakeDir, MemoryLimit: "1GB"})
+	l := &servingLake{t: t, eo: etl.Options{LandingDir: filepath.Join(dir, "landing"), LakeDir: filepath.Join(dir, "lake"),
+		QuarantineDir: filepath.Join(dir, "quarantine"), MemoryLimit: "1GB"}}
+	w, err := Open(context.Background(), Options{Dir: filepath.Join(dir, "warehouse"), LakeDir: l.eo.LakeDir, MemoryLimit: "1GB"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Close()
-	if err := w.Refresh(ctx); err != nil { // a serving process: snapshots follow rollups
+	t.Cleanup(func() { w.Close() })
+	if err := w.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Rollup(ctx, RollupOptions{}); err != nil {
-		t.Fatal(err)
+	l.w = w
+	return l
+}
+
+func (l *servingLake) land(name string, o generate.Options) {
+	l.t.Helper()
+	ctx := context.Background()
+	if _, err := generate.Generate(ctx, o, filepath.Join(l.eo.LandingDir, name)); err != nil {
+		l.t.Fatal(err)
 	}
-	if _, err := generate.Generate(ctx, generate.Options{Seed: 4, Messages: 1500, Days: 2, Start: mustDay("2026-03-05")}, filepath.Join(landing, "b")); err != nil {
-		t.Fatal(err)
+	if _, err := etl.Extract(ctx, l.eo); err != nil {
+		l.t.Fatal(err)
 	}
-	if _, err := etl.Extract(ctx, eo); err != nil {
-		t.Fatal(err)
+	if _, err := l.w.Rollup(ctx, RollupOptions{}); err != nil {
+		l.t.Fatal(err)
 	}
-	if _, err := w.Rollup(ctx, RollupOptions{}); err != nil { // refreshes 2026-03-05..06 only
-		t.Fatal(err)
-	}
+}
+
+func TestIncrementalRefreshEqualsFullLoad(t *testing.T) {
+	ctx := context.Background()
+	// Two generated batches: the second lands later and overlaps the first's last days.
+	l := newServingLake(t)
+	w := l.w
+	l.land("a", generate.Options{Seed: 3, Messages: 4000, Days: 6, Start: mustDay("2026-03-01")})
+	l.land("b", generate.Options{Seed: 4, Messages: 1500, Days: 2, Start: mustDay("2026-03-05")}) // refreshes 2026-03-05..06 only
 	incremental := w.Snapshot()
 	if err := w.Refresh(ctx); err != nil {
 		t.Fatal(err)
@@ -82,26 +95,9 @@ func TestIncrementalRefreshEqualsFullLoad(t *testing.T) {
 // not just the days of its own rollup.
 func TestRefreshAfterAMissedGeneration(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	landing := filepath.Join(dir, "landing")
-	eo := etl.Options{LandingDir: landing, LakeDir: filepath.Join(dir, "lake"), QuarantineDir: filepath.Join(dir, "quarantine"), MemoryLimit: "1GB"}
-	if _, err := generate.Generate(ctx, generate.Options{Seed: 3, Messages: 3000, Days: 4, Start: mustDay("2026-03-01")}, filepath.Join(landing, "a")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := etl.Extract(ctx, eo); err != nil {
-		t.Fatal(err)
-	}
-	w, err := Open(ctx, Options{Dir: filepath.Join(dir, "warehouse"), LakeDir: eo.LakeDir, MemoryLimit: "1GB"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	if err := w.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Rollup(ctx, RollupOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	l := newServingLake(t)
+	w := l.w
+	l.land("a", generate.Options{Seed: 3, Messages: 3000, Days: 4, Start: mustDay("2026-03-01")})
 	// The missed commit: the first day's traffic gone, a new generation, no refresh.
 	if _, err := w.db.SQL.ExecContext(ctx, "DELETE FROM message_traffic WHERE CAST(bucket AS DATE) = DATE '2026-03-01'"); err != nil {
 		t.Fatal(err)
@@ -109,15 +105,7 @@ func TestRefreshAfterAMissedGeneration(t *testing.T) {
 	if _, err := w.db.SQL.ExecContext(ctx, "UPDATE rollup_generation SET generation = generation + 1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := generate.Generate(ctx, generate.Options{Seed: 4, Messages: 500, Days: 1, Start: mustDay("2026-03-04")}, filepath.Join(landing, "b")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := etl.Extract(ctx, eo); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Rollup(ctx, RollupOptions{}); err != nil { // touches 2026-03-04 only
-		t.Fatal(err)
-	}
+	l.land("b", generate.Options{Seed: 4, Messages: 500, Days: 1, Start: mustDay("2026-03-04")}) // touches 2026-03-04 only
 	after := w.Snapshot()
 	if err := w.Refresh(ctx); err != nil {
 		t.Fatal(err)
