@@ -184,27 +184,15 @@ func (s *Snapshot) Users(q Query, cal *calendar.Calendar) (total int64, series S
 		}
 		var nh, nd, nw, nm int64
 		for _, u := range ids {
+			// Branch-free: whether a user is new in a bucket is data, not a branch the
+			// CPU can predict.
 			s := &us[u]
-			if s.h != hv {
-				s.h = hv
-				nh++
-			}
-			if s.d != dv {
-				s.d = dv
-				nd++
-			}
-			if s.w != wv {
-				s.w = wv
-				nw++
-			}
-			if s.m != mv {
-				s.m = mv
-				nm++
-			}
-			if s.t != tb {
-				s.t = tb
-				total++
-			}
+			nh += b2i(s.h != hv)
+			nd += b2i(s.d != dv)
+			nw += b2i(s.w != wv)
+			nm += b2i(s.m != mv)
+			total += b2i(s.t != tb)
+			*s = userStamp{hv, dv, wv, mv, tb}
 		}
 		if hi >= 0 {
 			series.Hours[hi] += nh
@@ -229,10 +217,8 @@ func (s *Snapshot) UsersTotal(q Query) int64 {
 	var total int64
 	for _, ids := range t.runsIn(q, ok) {
 		for _, u := range ids {
-			if us[u].t != tb {
-				us[u].t = tb
-				total++
-			}
+			total += b2i(us[u].t != tb)
+			us[u].t = tb
 		}
 	}
 	return total
@@ -422,4 +408,12 @@ func channelLess(a, b *Channel) bool {
 		return a.Name < b.Name
 	}
 	return a.UUID < b.UUID
+}
+
+// b2i is 1 for true: compiled to a flag move, no branch.
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
