@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -17,7 +18,30 @@ const ArrowStream = "application/vnd.apache.arrow.stream"
 const arrowPageCap = 100000
 
 func wantsArrow(r *http.Request) bool {
-	return strings.Contains(r.Header.Get("Accept"), ArrowStream)
+	accept := r.Header.Get("Accept")
+	if !strings.Contains(accept, ArrowStream) {
+		return false
+	}
+	// Content negotiation: the Arrow stream unless JSON is preferred (a higher q).
+	arrowQ, jsonQ := 0.0, -1.0
+	for _, part := range strings.Split(accept, ",") {
+		typ, params, _ := strings.Cut(part, ";")
+		q := 1.0
+		for _, p := range strings.Split(params, ";") {
+			if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(k, "q") {
+				if f, err := strconv.ParseFloat(v, 64); err == nil {
+					q = f
+				}
+			}
+		}
+		switch strings.ToLower(strings.TrimSpace(typ)) {
+		case ArrowStream:
+			arrowQ = max(arrowQ, q)
+		case "application/json":
+			jsonQ = max(jsonQ, q)
+		}
+	}
+	return arrowQ > 0 && arrowQ >= jsonQ
 }
 
 // listArrow answers a list page as an Arrow IPC stream: the JSON page's rows as typed

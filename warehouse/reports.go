@@ -343,8 +343,11 @@ func selectList(cols []ReportColumn, csv bool) string {
 	parts := make([]string, len(cols))
 	for i, c := range cols {
 		e := c.Expr
-		if csv {
+		switch {
+		case csv:
 			e = csvCell(c)
+		case c.Kind == ColTime: // responses carry milliseconds (CONTRACT §7), the lake microseconds
+			e = "date_trunc('millisecond', " + e + ")"
 		}
 		parts[i] = e + " AS " + duck.Ident(c.Name)
 	}

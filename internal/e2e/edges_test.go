@@ -3,13 +3,20 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 
 	"github.com/dashboard-analytics/dashboard/api"
 )
@@ -784,6 +791,40 @@ func TestEdges(t *testing.T) {
 		}
 	})
 
+	t.Run("arrow answers", func(t *testing.T) {
+		for _, c := range []struct{ list, id, time string }{
+			{"/messages/list", "messageId", "deliveredAt"},
+			{"/conversations/list", "sessionCode", "conversationStartedAt"},
+		} {
+			for _, q := range []string{"&size=100", "&size=3&page=2&sort=" + map[string]string{"messageId": "confidence", "sessionCode": "duration"}[c.id] + "&order=ASC"} {
+				path := tenantA + c.list + "?" + rangeR + q
+				j := check(t, base, path, 200, nil)
+				ids, times := arrowColumns(t, base+path, c.id, c.time)
+				var wantIDs, wantTimes []string
+				for _, r := range at(j.body, "content").([]any) {
+					wantIDs = append(wantIDs, at(r, c.id).(string))
+					wantTimes = append(wantTimes, at(r, c.time).(string))
+				}
+				// The same rows in the same order, times in milliseconds as in JSON.
+				if fmt.Sprint(ids) != fmt.Sprint(wantIDs) || fmt.Sprint(times) != fmt.Sprint(wantTimes) {
+					t.Errorf("%s: arrow %v %v, json %v %v", path, ids, times, wantIDs, wantTimes)
+				}
+			}
+		}
+		// A larger page cap than JSON's 100; past it, a JSON 400.
+		big := base + tenantA + "/messages/list?" + rangeR + "&size=5000"
+		if ids, _ := arrowColumns(t, big, "messageId", "deliveredAt"); len(ids) != 11 {
+			t.Errorf("size=5000: %d rows", len(ids))
+		}
+		a := call(t, "GET", big+"00", map[string]string{"Accept": api.ArrowStream})
+		checkBad(t, a, "arrow size 500000", tenantA+"/messages/list", "size")
+		// JSON when the client prefers it.
+		if a := call(t, "GET", big[:len(big)-2], map[string]string{"Accept": "application/json, " + api.ArrowStream + ";q=0.1"}); a.status != 200 ||
+			!strings.HasPrefix(a.header.Get("Content-Type"), "application/json") {
+			t.Errorf("json preferred: %d %s", a.status, a.header.Get("Content-Type"))
+		}
+	})
+
 	t.Run("details", func(t *testing.T) {
 		check(t, base, tenantA+"/conversations/details?sessionCode=S-1", 200, `{"sessionCode":"S-1","startedAt":"2025-12-30T10:14:00.000Z","channel":`+webJSON+`,
 			"messages":[
@@ -1040,5 +1081,80 @@ func checkBad(t *testing.T, a answer, what, path, param string) {
 	}
 	if bytes.Contains(a.raw, []byte("goroutine")) || bytes.Contains(a.raw, []byte(".go:")) {
 		t.Errorf("%s: a stack trace in the answer", what)
+	}
+}
+
+// arrowColumns asks url for an Arrow IPC stream and returns two of its columns as
+// strings (times as JSON writes them).
+func arrowColumns(t *testing.T, url, idCol, timeCol string) (ids, times []string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Accept", api.ArrowStream)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != api.ArrowStream {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("%s: %d %s %.200s", url, resp.StatusCode, resp.Header.Get("Content-Type"), b)
+	}
+	rdr, err := ipc.NewReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdr.Release()
+	for rdr.Next() {
+		rec := rdr.RecordBatch()
+		sc := rec.Schema()
+		ii, ti := sc.FieldIndices(idCol), sc.FieldIndices(timeCol)
+		if len(ii) != 1 || len(ti) != 1 {
+			t.Fatalf("arrow schema %v lacks %s or %s", sc, idCol, timeCol)
+		}
+		idc := rec.Column(ii[0]).(*array.String)
+		tc := rec.Column(ti[0]).(*array.Timestamp)
+		unit := tc.DataType().(*arrow.TimestampType).Unit
+		for i := 0; i < int(rec.NumRows()); i++ {
+			ids = append(ids, idc.Value(i))
+			times = append(times, tc.Value(i).ToTime(unit).UTC().Format("2006-01-02T15:04:05.000000Z"))
+		}
+	}
+	for i, s := range times { // JSON's form; a time with sub-millisecond digits keeps them here and fails
+		if strings.HasSuffix(s, "000Z") {
+			times[i] = s[:len(s)-4] + "Z"
+		}
+	}
+	return ids, times
+}
+
+// TestArrowTimesInMilliseconds: the Arrow answers carry times truncated to milliseconds,
+// as every response does (CONTRACT §7), though the lake keeps microseconds.
+func TestArrowTimesInMilliseconds(t *testing.T) {
+	landing := t.TempDir()
+	var b strings.Builder
+	for i, at := range []string{"2025-03-01T10:00:00.123456Z", "2025-03-01T10:00:00.999999Z", "2025-02-28T23:59:59.999500Z", "2025-03-01T11:00:00.0000009+01:00"} {
+		b.WriteString(smLine("message", fmt.Sprintf(`"messageId":"m%d","sessionCode":"s%d","direction":"USER","createdAt":%q,"content":"x","type":"TEXT"`, i, i, at)))
+		b.WriteString(smLine("conversation", fmt.Sprintf(`"sessionCode":"s%d","startedAt":%q`, i, at)))
+	}
+	if err := os.WriteFile(filepath.Join(landing, "a.ndjson"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ds := newDataset(t, landing)
+	tenant := "/org/" + smOrg + "/env/" + smEnv + "/bot/" + smBot
+	for _, c := range []struct{ list, id, time string }{
+		{"/messages/list", "messageId", "deliveredAt"},
+		{"/conversations/list", "sessionCode", "conversationStartedAt"},
+	} {
+		path := tenant + c.list + "?startDate=2025-02-28&endDate=2025-03-02"
+		j := check(t, ds.srv.URL, path, 200, `{"totalElements":4}`)
+		ids, times := arrowColumns(t, ds.srv.URL+path, c.id, c.time)
+		var wantIDs, wantTimes []string
+		for _, r := range at(j.body, "content").([]any) {
+			wantIDs = append(wantIDs, at(r, c.id).(string))
+			wantTimes = append(wantTimes, at(r, c.time).(string))
+		}
+		if fmt.Sprint(ids) != fmt.Sprint(wantIDs) || fmt.Sprint(times) != fmt.Sprint(wantTimes) {
+			t.Errorf("%s: arrow %v %v, json %v %v", path, ids, times, wantIDs, wantTimes)
+		}
 	}
 }
