@@ -893,6 +893,9 @@ func TestEdges(t *testing.T) {
 				if d := diff("", mustJSON(t, `{"status":405,"error":"Method Not Allowed","path":"`+p+`"}`), a.body); d != "" {
 					t.Errorf("%s %s: %s", m, p, d)
 				}
+				if allow := a.header.Get("Allow"); allow != "GET" { // RFC 9110: a 405 lists the methods
+					t.Errorf("%s %s: Allow %q, want GET", m, p, allow)
+				}
 			}
 		}
 	})
