@@ -46,6 +46,11 @@ func extraQueryParams(route string) []any {
 			qp("nlpResponseFilters", "string", "comma list of FOUND, NONE, ALL (default ALL)", false))
 	case "conversationDetails":
 		return []any{qp("sessionCode", "string", "the conversation's session code", true)}
+	case "conversationDetailsRequestReport":
+		return []any{qp("sessionCode", "string", "the conversation's session code", true),
+			qp("exportType", "string", "csv (default), xlsx or parquet", false)}
+	case "reportsList":
+		return []any{qp("page", "integer", "page number, from 1 (default 1)", false), qp("size", "integer", "page size, 1..max-page-size (default 5)", false)}
 	}
 	return nil
 }

@@ -36,10 +36,28 @@ func (s *Server) openapiDoc() map[string]any {
 		if len(params) > 0 {
 			op["parameters"] = params
 		}
-		if rt.name == "conversationsRequestReport" || rt.name == "messagesRequestReport" {
-			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": reportBodySchema}}}
-			op["responses"].(map[string]any)["202"] = map[string]any{"description": "Accepted: the report is written in the background"}
+		responses := op["responses"].(map[string]any)
+		switch rt.name {
+		case "conversationsRequestReport", "messagesRequestReport", "conversationDetailsRequestReport":
+			if rt.name != "conversationDetailsRequestReport" {
+				op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": reportBodySchema}}}
+			}
+			delete(responses, "200")
+			responses["202"] = map[string]any{"description": "Accepted: the report is written in the background (no body)"}
+		case "conversationsList", "messagesList":
+			responses["200"] = map[string]any{"description": "OK: a page of rows", "content": map[string]any{
+				"application/json": map[string]any{}, ArrowStream: map[string]any{"description": "the page's rows as an Arrow IPC stream"}}}
+		case "reportFile":
+			responses["200"] = map[string]any{"description": "The report file", "content": map[string]any{
+				"text/csv": map[string]any{}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": map[string]any{},
+				"application/vnd.apache.parquet": map[string]any{}}}
 		}
+		if !rt.open {
+			responses["401"] = map[string]any{"$ref": "#/components/responses/Error"}
+			responses["403"] = map[string]any{"$ref": "#/components/responses/Error"}
+			responses["404"] = map[string]any{"$ref": "#/components/responses/Error"}
+		}
+		responses["405"] = map[string]any{"$ref": "#/components/responses/Error"}
 		if !rt.open || rt.name == "adminJobs" {
 			op["security"] = []any{map[string]any{"bearer": []any{}}}
 		}

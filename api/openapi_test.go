@@ -162,6 +162,34 @@ func TestOpenAPICoversTheRouter(t *testing.T) {
 					ops[id] = true
 				}
 			}
+			// What the handlers answer: 202 for report requests, the query parameters
+			// they read.
+			byID := map[string]map[string]any{}
+			for _, item := range paths {
+				for _, op := range item.(map[string]any) {
+					op := op.(map[string]any)
+					byID[op["operationId"].(string)] = op
+				}
+			}
+			for _, id := range []string{"conversationsRequestReport", "messagesRequestReport", "conversationDetailsRequestReport"} {
+				if r := byID[id]["responses"].(map[string]any); r["202"] == nil || r["200"] != nil {
+					t.Errorf("%s: responses %v, want 202 and no 200", id, r)
+				}
+			}
+			for id, want := range map[string][]string{"conversationDetailsRequestReport": {"sessionCode", "exportType"},
+				"reportsList": {"page", "size"}, "conversationDetails": {"sessionCode"},
+				"conversationsList": {"startDate", "page", "searchBy", "sort"}, "messagesList": {"nlpResponseFilters"}} {
+				names := map[string]bool{}
+				params, _ := byID[id]["parameters"].([]any)
+				for _, p := range params {
+					names[p.(map[string]any)["name"].(string)] = true
+				}
+				for _, n := range want {
+					if !names[n] {
+						t.Errorf("%s does not declare the query parameter %s", id, n)
+					}
+				}
+			}
 			// Every $ref resolves.
 			raw, _ := json.Marshal(doc)
 			for _, m := range regexp.MustCompile(`"\$ref":"#/([^"]+)"`).FindAllStringSubmatch(string(raw), -1) {
