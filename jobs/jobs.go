@@ -113,6 +113,8 @@ type Scheduler struct {
 	entries []*entry
 	log     *slog.Logger
 	mu      sync.Mutex
+	// ticks counts the scheduled runs under way, the skip-if-running guard included.
+	ticks sync.WaitGroup
 }
 
 type entry struct {
@@ -153,7 +155,12 @@ func (s *Scheduler) Add(j Job) error {
 	}
 	// A run still going when the next tick comes makes that tick skip: a job never
 	// overlaps itself.
-	wrapped := cron.NewChain(cron.SkipIfStillRunning(cronLogger{s.log})).Then(cron.FuncJob(func() { _ = s.runner.Do(j, "schedule") }))
+	guarded := cron.NewChain(cron.SkipIfStillRunning(cronLogger{s.log})).Then(cron.FuncJob(func() { _ = s.runner.Do(j, "schedule") }))
+	wrapped := cron.FuncJob(func() {
+		s.ticks.Add(1)
+		defer s.ticks.Done()
+		guarded.Run()
+	})
 	s.mu.Lock()
 	s.entries = append(s.entries, &entry{job: j, schedule: sched, wrapped: wrapped})
 	s.mu.Unlock()
@@ -184,6 +191,10 @@ func (s *Scheduler) Tick(now time.Time) {
 		}
 	}
 }
+
+// Wait waits for the scheduled runs under way to return, their skip-if-running guard
+// released: a tick after it is not skipped for them (tests).
+func (s *Scheduler) Wait() { s.ticks.Wait() }
 
 // Pause stops scheduling: no job starts after it; running ones go on. Call it as soon
 // as the process is asked to stop.

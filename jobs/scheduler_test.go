@@ -100,6 +100,7 @@ func TestFilesLandingBetweenTicks(t *testing.T) {
 	}
 	s.Tick(clock.Add(4 * time.Minute)) // 00:05: due
 	waitRuns(t, wh, "incremental", 1)
+	s.Wait() // the run is recorded DONE a moment before its skip-if-running guard is free
 	if n := userMessages(t, wh); n != 2 {
 		t.Fatalf("after the first tick: %d USER messages, want 2", n)
 	}
@@ -143,6 +144,7 @@ func TestSlowJobNotStartedTwice(t *testing.T) {
 	}
 	close(release)
 	waitRuns(t, wh, "slow", 1)
+	s.Wait()
 	s.Tick(clock.Add(4 * time.Minute))
 	waitRuns(t, wh, "slow", 2)
 	if n := started.Load(); n != 2 {
@@ -169,6 +171,7 @@ func TestPanickingJobRecordedFailed(t *testing.T) {
 	s.Tick(clock)
 	s.Tick(clock.Add(5 * time.Minute))
 	waitRuns(t, wh, "flaky", 1)
+	s.Wait()
 	s.Tick(clock.Add(10 * time.Minute))
 	runs := waitRuns(t, wh, "flaky", 2)
 	if runs[1].Status != "FAILED" || runs[1].Error != "panic: boom" {
