@@ -797,18 +797,7 @@ func TestEdges(t *testing.T) {
 			{"/conversations/list", "sessionCode", "conversationStartedAt"},
 		} {
 			for _, q := range []string{"&size=100", "&size=3&page=2&sort=" + map[string]string{"messageId": "confidence", "sessionCode": "duration"}[c.id] + "&order=ASC"} {
-				path := tenantA + c.list + "?" + rangeR + q
-				j := check(t, base, path, 200, nil)
-				ids, times := arrowColumns(t, base+path, c.id, c.time)
-				var wantIDs, wantTimes []string
-				for _, r := range at(j.body, "content").([]any) {
-					wantIDs = append(wantIDs, at(r, c.id).(string))
-					wantTimes = append(wantTimes, at(r, c.time).(string))
-				}
-				// The same rows in the same order, times in milliseconds as in JSON.
-				if fmt.Sprint(ids) != fmt.Sprint(wantIDs) || fmt.Sprint(times) != fmt.Sprint(wantTimes) {
-					t.Errorf("%s: arrow %v %v, json %v %v", path, ids, times, wantIDs, wantTimes)
-				}
+				arrowMatchesJSON(t, base, tenantA+c.list+"?"+rangeR+q, nil, c.id, c.time)
 			}
 		}
 		// A larger page cap than JSON's 100; past it, a JSON 400.
@@ -1087,6 +1076,22 @@ func checkBad(t *testing.T, a answer, what, path, param string) {
 	}
 }
 
+// arrowMatchesJSON checks that a list's Arrow answer has the rows of its JSON answer
+// (which must match want), in the same order, with the same times (milliseconds).
+func arrowMatchesJSON(t *testing.T, base, path string, want any, idCol, timeCol string) {
+	t.Helper()
+	j := check(t, base, path, 200, want)
+	ids, times := arrowColumns(t, base+path, idCol, timeCol)
+	var wantIDs, wantTimes []string
+	for _, r := range at(j.body, "content").([]any) {
+		wantIDs = append(wantIDs, at(r, idCol).(string))
+		wantTimes = append(wantTimes, at(r, timeCol).(string))
+	}
+	if fmt.Sprint(ids) != fmt.Sprint(wantIDs) || fmt.Sprint(times) != fmt.Sprint(wantTimes) {
+		t.Errorf("%s: arrow %v %v, json %v %v", path, ids, times, wantIDs, wantTimes)
+	}
+}
+
 // arrowColumns asks url for an Arrow IPC stream and returns two of its columns as
 // strings (times as JSON writes them).
 func arrowColumns(t *testing.T, url, idCol, timeCol string) (ids, times []string) {
@@ -1148,16 +1153,6 @@ func TestArrowTimesInMilliseconds(t *testing.T) {
 		{"/messages/list", "messageId", "deliveredAt"},
 		{"/conversations/list", "sessionCode", "conversationStartedAt"},
 	} {
-		path := tenant + c.list + "?startDate=2025-02-28&endDate=2025-03-02"
-		j := check(t, ds.srv.URL, path, 200, `{"totalElements":4}`)
-		ids, times := arrowColumns(t, ds.srv.URL+path, c.id, c.time)
-		var wantIDs, wantTimes []string
-		for _, r := range at(j.body, "content").([]any) {
-			wantIDs = append(wantIDs, at(r, c.id).(string))
-			wantTimes = append(wantTimes, at(r, c.time).(string))
-		}
-		if fmt.Sprint(ids) != fmt.Sprint(wantIDs) || fmt.Sprint(times) != fmt.Sprint(wantTimes) {
-			t.Errorf("%s: arrow %v %v, json %v %v", path, ids, times, wantIDs, wantTimes)
-		}
+		arrowMatchesJSON(t, ds.srv.URL, tenant+c.list+"?startDate=2025-02-28&endDate=2025-03-02", `{"totalElements":4}`, c.id, c.time)
 	}
 }
