@@ -73,7 +73,7 @@ func TestXLSXPastTheSheetLimit(t *testing.T) {
 				seen = append(seen, row[0])
 			}
 		}
-		if fmt.Sprint(seen) != fmt.Sprint(ids[:n]) && !(n == 0 && len(seen) == 0) {
+		if fmt.Sprint(seen) != fmt.Sprint(ids[:n]) {
 			t.Errorf("%d rows: %v, want %v", n, seen, ids[:n])
 		}
 		x.Close()

@@ -156,25 +156,25 @@ func listTotal(ctx context.Context, tx *sql.Tx, f ListFilter, snap *Snapshot, ta
 	return total, err
 }
 
-// listPage is what both lists do before they read their page: the total, and the
-// condition that narrows a deep page (pageBound) added to where. No bound is looked for
-// when the page is past the end.
-func listPage(ctx context.Context, tx *sql.Tx, f ListFilter, snap *Snapshot, table, sortCol, where string, args []any) (int64, string, []any, error) {
-	total, err := listTotal(ctx, tx, f, snap, table, where, args)
-	if err != nil || total == 0 || int64(f.Offset) >= total {
-		return total, where, args, err
+// listPage is what both lists do before they read their page: the total, whether the
+// page holds any row (read), and the condition that narrows a deep page (pageBound)
+// added to where.
+func listPage(ctx context.Context, tx *sql.Tx, f ListFilter, snap *Snapshot, table, sortCol, where string, args []any) (total int64, read bool, _ string, _ []any, err error) {
+	total, err = listTotal(ctx, tx, f, snap, table, where, args)
+	if err != nil || int64(f.Offset) >= total {
+		return total, false, where, args, err
 	}
 	bound, bargs, err := pageBound(ctx, tx, table, sortCol, where, args, f)
 	if err != nil || bound == "" {
-		return total, where, args, err
+		return total, err == nil, where, args, err
 	}
-	return total, where + bound, bargs, nil
+	return total, true, where + bound, bargs, nil
 }
 
 func listConversations(ctx context.Context, tx *sql.Tx, f ListFilter, snap *Snapshot) (int64, []ConversationRow, error) {
 	where, args := f.conversationWhere()
-	total, where, args, err := listPage(ctx, tx, f, snap, "conversation_facts", conversationSorts[f.Sort], where, args)
-	if err != nil || total == 0 || int64(f.Offset) >= total {
+	total, read, where, args, err := listPage(ctx, tx, f, snap, "conversation_facts", conversationSorts[f.Sort], where, args)
+	if !read {
 		return total, nil, err
 	}
 	rows, err := tx.QueryContext(ctx, "SELECT "+conversationColumns+" FROM conversation_facts WHERE "+where+
@@ -316,8 +316,8 @@ func (w *Warehouse) ListMessages(ctx context.Context, f ListFilter) (int64, []Me
 
 func listMessages(ctx context.Context, tx *sql.Tx, f ListFilter, snap *Snapshot) (int64, []MessageRow, error) {
 	where, args := f.messageWhere()
-	total, where, args, err := listPage(ctx, tx, f, snap, "messages", messageSorts[f.Sort], where, args)
-	if err != nil || total == 0 || int64(f.Offset) >= total {
+	total, read, where, args, err := listPage(ctx, tx, f, snap, "messages", messageSorts[f.Sort], where, args)
+	if !read {
 		return total, nil, err
 	}
 	// 1. The page's keys: a top-N over narrow columns only.

@@ -367,9 +367,7 @@ func (w *Warehouse) runScript(ctx context.Context, tx *sql.Tx, name string, file
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("%s: %w\nin: %s", name, err, firstLine(stmt))
 		}
-		if took := time.Since(t0); took > 200*time.Millisecond {
-			w.log.Debug("rollup statement", "script", name, "took", took.Round(time.Millisecond), "sql", firstLine(stmt))
-		}
+		w.log.Debug("rollup statement", "script", name, "took", time.Since(t0).Round(time.Millisecond), "sql", firstLine(stmt))
 	}
 	return nil
 }
