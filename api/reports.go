@@ -59,7 +59,10 @@ func jsonInt(name string, raw json.RawMessage) (*string, error) {
 		return nil, nil
 	}
 	var n json.Number
-	if err := json.Unmarshal(raw, &n); err != nil {
+	// A JSON string holding digits is a wrong type, as in the log format: the seed's
+	// bodies send numbers, and "3" and 3 must not mean one thing for startHour and
+	// another for sampleSize.
+	if raw[0] == '"' || json.Unmarshal(raw, &n) != nil {
 		return nil, badParam(name, "must be an integer, got "+string(raw))
 	}
 	if _, err := strconv.Atoi(n.String()); err != nil {
@@ -108,8 +111,12 @@ func (s *Server) parseReportBody(r *http.Request, kind string, searchBy []string
 	spec.Kind = kind
 	spec.Filter.Query = rg.Query(tenantOf(r))
 	spec.SampleSize = s.cfg.MaxSample
-	if len(b.SampleSize) > 0 && string(b.SampleSize) != "null" {
-		n, err := strconv.Atoi(string(b.SampleSize))
+	size, err := jsonInt("sampleSize", b.SampleSize)
+	if err != nil {
+		return spec, err
+	}
+	if size != nil {
+		n, err := strconv.Atoi(*size)
 		if err != nil || n < 1 || n > s.cfg.MaxSample {
 			return spec, badParam("sampleSize", fmt.Sprintf("must be an integer from 1 to %d (maxSample), got %s", s.cfg.MaxSample, string(b.SampleSize)))
 		}

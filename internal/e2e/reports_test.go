@@ -351,6 +351,9 @@ func TestReportsTenantIsolationAndErrors(t *testing.T) {
 		{"/messages/request_report", `{"startDate":"2025-11-01","endDate":"2026-02-28","reportType":"LATEST","filterField":"FLOW","filterTerm":"x"}`, "filterField"},
 		{"/messages/request_report", `{"startDate":"2025-11-01","endDate":"2026-02-28","reportType":"LATEST","filterField":"INTENT"}`, "filterTerm"},
 		{"/messages/request_report", `{"startDate":"2025-11-01","endDate":"2026-02-28","startHour":24,"reportType":"LATEST"}`, "startHour"},
+		{"/messages/request_report", `{"startDate":"2025-11-01","endDate":"2026-02-28","endHour":"3","reportType":"LATEST"}`, "endHour"},
+		{"/messages/request_report", `{"startDate":"2025-11-01","endDate":"2026-02-28","sampleSize":"10","reportType":"LATEST"}`, "sampleSize"},
+		{"/messages/request_report", `{"startDate":"2025-11-01","endDate":"2026-02-28","sampleSize":2.5,"reportType":"LATEST"}`, "sampleSize"},
 		{"/messages/request_report", `{"startDate":"2025-11-01","endDate":"2026-02-28","channelUuids":"x","reportType":"LATEST"}`, "channelUuids"},
 		{"/conversations/details/request_report", ``, "sessionCode"},
 	}
