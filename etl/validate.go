@@ -164,6 +164,10 @@ func (v *Validator) Parse(line []byte) (Kind, error) {
 			val, err = v.p.ParseBytes(v.known)
 		}
 		if err != nil {
+			if t := bytes.TrimLeft(line, " \t\r\n"); t[0] != '{' {
+				// Valid JSON, so a deep array (the only other deep top-level value).
+				return KindNone, bad("line", "not a JSON object (an array)")
+			}
 			return KindNone, bad("line", "a known field is nested more than 300 levels deep")
 		}
 	}
@@ -172,7 +176,11 @@ func (v *Validator) Parse(line []byte) (Kind, error) {
 	}
 	obj, err := val.Object()
 	if err != nil {
-		return KindNone, bad("line", "not a JSON object (a "+val.Type().String()+")")
+		article := "a "
+		if val.Type() == fastjson.TypeArray {
+			article = "an "
+		}
+		return KindNone, bad("line", "not a JSON object ("+article+val.Type().String()+")")
 	}
 	v.f = fields{}
 	f := &v.f

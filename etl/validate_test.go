@@ -805,3 +805,18 @@ func checkUUID(t *testing.T, field string, u [36]byte) {
 		}
 	}
 }
+
+// TestDeepReasons: a line too deep for the parser is quarantined for what it is.
+func TestDeepReasons(t *testing.T) {
+	var v Validator
+	for _, c := range []struct{ line, reason string }{
+		{" " + deepJSON(400), "line: not a JSON object (an array)"},
+		{line(userMessage(), "tags", raw(deepJSON(400))), "line: a known field is nested more than 300 levels deep"},
+		{`["x"]`, "line: not a JSON object (an array)"},
+		{`"x"`, "line: not a JSON object (a string)"},
+	} {
+		if _, err := v.Parse([]byte(c.line)); err == nil || err.Error() != c.reason {
+			t.Errorf("%.40s: %v, want %q", c.line, err, c.reason)
+		}
+	}
+}
