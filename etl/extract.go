@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -132,14 +133,23 @@ func extract(ctx context.Context, o Options, lake *lakeDir, run *Run) error {
 		return err
 	}
 	run.FilesSeen = len(found)
-	var files []LandingFile
+	var files, misnamed []LandingFile
 	for _, f := range found {
-		if m, ok := manifest[f.Rel]; ok && m.Size == f.Size && m.ModTime == f.ModTime {
+		if m, ok := manifest[f.key()]; ok && m.Size == f.Size && m.ModTime == f.ModTime {
 			continue
 		}
-		files = append(files, f)
+		if utf8.ValidString(f.Rel) {
+			files = append(files, f)
+		} else {
+			misnamed = append(misnamed, f)
+		}
 	}
-	run.Files = len(files)
+	run.Files = len(files) + len(misnamed)
+	if len(misnamed) > 0 {
+		if err := quarantineMisnamed(o, lake, run, misnamed, manifest); err != nil {
+			return err
+		}
+	}
 	if len(files) == 0 {
 		return nil
 	}
@@ -165,6 +175,32 @@ func extract(ctx context.Context, o Options, lake *lakeDir, run *Run) error {
 		}
 	}
 	return nil
+}
+
+// quarantineMisnamed records the files whose path is not valid UTF-8. Such a path cannot
+// be a file's name in the lake (source_file is text) nor in a quarantine entry (JSON), so
+// the file is not read: it is quarantined whole as one line, like the unreadable rest of
+// a damaged .gz file, and stays in landing/ until it is renamed (the renamed file loads
+// as a new one). Lines read = lake rows + duplicates + superseded + quarantined holds.
+// The entry's file (and its quarantine file's name) is the path with each invalid byte
+// shown as U+FFFD; the reason quotes the exact path.
+func quarantineMisnamed(o Options, lake *lakeDir, run *Run, files []LandingFile, manifest map[string]manifestEntry) error {
+	byName := map[string][]QuarantineEntry{}
+	for _, f := range files {
+		o.Logger.Warn("landing file path is not valid UTF-8: not read", "file", f.key())
+		shown := strings.ToValidUTF8(f.Rel, "\uFFFD")
+		byName[shown] = append(byName[shown], QuarantineEntry{File: shown, Line: 1,
+			Reason: "file: the path is not valid UTF-8 (" + f.key() + "); rename the file to load it"})
+		run.Lines++
+		run.Quarantined++
+		manifest[f.key()] = manifestEntry{Size: f.Size, ModTime: f.ModTime, Lines: 1, Quarantined: 1, Run: run.ID}
+	}
+	for shown, entries := range byName {
+		if err := writeQuarantine(o.QuarantineDir, shown, entries); err != nil {
+			return err
+		}
+	}
+	return lake.writeManifest(manifest)
 }
 
 // groupBytes bounds the uncompressed size of a group of files (gzip counted ×5).
@@ -223,7 +259,7 @@ func extractGroup(ctx context.Context, o Options, lake *lakeDir, db *duck.DB, st
 		return err
 	}
 	for i, f := range files {
-		manifest[f.Rel] = manifestEntry{Size: f.Size, ModTime: f.ModTime, Lines: perFile[i].lines,
+		manifest[f.key()] = manifestEntry{Size: f.Size, ModTime: f.ModTime, Lines: perFile[i].lines,
 			Quarantined: int64(len(perFile[i].bad)), Run: run.ID}
 	}
 	return lake.writeManifest(manifest)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/klauspost/compress/gzip"
 
@@ -1049,5 +1050,44 @@ func TestExtractTakesTheLakeLock(t *testing.T) {
 	unlock()
 	if run := d.extract(t); run.Loaded.Messages != 1 {
 		t.Errorf("run: %s", run.Summary())
+	}
+}
+
+// TestPathNotUTF8: a landing file whose path is not UTF-8 cannot be named in the lake or
+// in JSON: it is quarantined whole, once, and every other file loads.
+func TestPathNotUTF8(t *testing.T) {
+	const day = "2026-01-05T10:00:00Z"
+	d := newDataDir(t)
+	d.writeLines(t, "ok.ndjson", msg("ok", day))
+	d.writeLines(t, "bin\xff.ndjson", "bad", msg("m-bin", day))
+	if err := os.MkdirAll(filepath.Join(d.landing, "dir\xfe"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d.writeLines(t, "dir\xfe/x.ndjson", msg("m-dir", day))
+	run := d.extract(t)
+	if n := countRows(t, d.lake, "SELECT count(*) FROM {messages}"); n != 1 {
+		t.Errorf("%d messages in the lake, want the one of ok.ndjson", n)
+	}
+	q := readQuarantine(t, d.quarantine)
+	if len(q) != 2 {
+		t.Fatalf("quarantine %+v, want one entry per misnamed file", q)
+	}
+	for _, e := range q {
+		if !utf8.ValidString(e.File) || e.Line != 1 || !strings.HasPrefix(e.Reason, "file: the path is not valid UTF-8") {
+			t.Errorf("entry %+v", e)
+		}
+	}
+	if run.Files != 3 || run.Lines != 3 || run.Quarantined != 2 || run.Loaded.Messages != 1 {
+		t.Errorf("run %+v: want 3 files, 3 lines (one per misnamed file), 2 quarantined, 1 loaded", run)
+	}
+	if again := d.extract(t); again.Files != 0 || again.Lines != 0 {
+		t.Errorf("second run read %d files, %d lines: want nothing new", again.Files, again.Lines)
+	}
+	// Renamed, the file loads like any new file.
+	if err := os.Rename(filepath.Join(d.landing, "bin\xff.ndjson"), filepath.Join(d.landing, "bin.ndjson")); err != nil {
+		t.Fatal(err)
+	}
+	if run := d.extract(t); run.Loaded.Messages != 1 || run.Quarantined != 1 {
+		t.Errorf("renamed file: %+v, want its message loaded and its bad line quarantined", run)
 	}
 }

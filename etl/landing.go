@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -32,6 +34,15 @@ type LandingFile struct {
 	Abs     string
 	Size    int64
 	ModTime int64 // nanoseconds
+}
+
+// key names the file in the manifest (JSON, so UTF-8): its path, or, when that is not
+// valid UTF-8, the path quoted with Go escapes ("bin\xff.ndjson", quotes included).
+func (f LandingFile) key() string {
+	if utf8.ValidString(f.Rel) {
+		return f.Rel
+	}
+	return strconv.Quote(f.Rel)
 }
 
 // Discover lists the landing files under dir in file order: byte-wise by relative path.

@@ -1,9 +1,6 @@
 package etl
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -110,12 +107,12 @@ type Channel struct {
 // Validator parses and validates log lines (format v1). It is not safe for concurrent
 // use; each worker owns one. Results point into its buffers until the next call.
 type Validator struct {
-	p     fastjson.Parser
-	f     fields
-	known []byte // a deep line without its unknown fields (the values point into it)
-	Msg   Message
-	Conv  Conversation
-	Chan  Channel
+	p      fastjson.Parser
+	f      fields
+	pruned []byte // a deep line cut at maxKeptDepth (the values point into it)
+	Msg    Message
+	Conv   Conversation
+	Chan   Channel
 }
 
 // lineError is why a line is bad: the field and the reason.
@@ -158,18 +155,14 @@ func (v *Validator) Parse(line []byte) (Kind, error) {
 	}
 	val, err := v.p.ParseBytes(line)
 	if err != nil && strings.Contains(err.Error(), "too big depth") {
-		// The parser stops at 300 levels of nesting, but unknown fields are ignored
-		// however deep (CONTRACT §2): parse the line again without them.
-		if v.known, err = knownFieldsOnly(v.known[:0], line); err == nil {
-			val, err = v.p.ParseBytes(v.known)
-		}
-		if err != nil {
-			if t := bytes.TrimLeft(line, " \t\r\n"); t[0] != '{' {
-				// Valid JSON, so a deep array (the only other deep top-level value).
-				return KindNone, bad("line", "not a JSON object (an array)")
-			}
-			return KindNone, bad("line", "a known field is nested more than 300 levels deep")
-		}
+		// The parser stops at 300 levels of nesting, but an ignored field (unknown, or
+		// of the other direction) may nest however deep (CONTRACT §2, §7). No field of
+		// the format nests more than 4 levels: parse the line with every value deeper
+		// than 64 levels cut to null. An ignored field stays ignored; a known field that
+		// deep has a container where the format has a string, 60 levels up: the same
+		// wrong type, found by the same checks.
+		v.pruned = pruneDeep(v.pruned[:0], line, maxKeptDepth)
+		val, err = v.p.ParseBytes(v.pruned)
 	}
 	if err != nil {
 		return KindNone, bad("line", "not valid JSON: "+shorten(err.Error()))
@@ -715,38 +708,67 @@ func (f *fields) slot(k string) **fastjson.Value {
 	return nil
 }
 
-// knownFieldsOnly appends to dst the object line with only its known top-level keys
-// (in order, duplicates kept), for a line too deeply nested for the parser. encoding/json
-// reads it (nesting up to 10,000 levels).
-func knownFieldsOnly(dst, line []byte) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(line))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, errors.New("too big depth for the nested JSON")
+// maxKeptDepth is the nesting a deep line is cut to: far below the parser's 300 and far
+// above the format's deepest field (4: line, nlpResponses, an element, its fields).
+const maxKeptDepth = 64
+
+// pruneDeep appends to dst the valid JSON line with every array or object that opens
+// deeper than max levels replaced by null.
+func pruneDeep(dst, line []byte, max int) []byte {
+	depth := 0
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; c {
+		case '"':
+			j := stringEnd(line, i)
+			dst = append(dst, line[i:j]...)
+			i = j - 1
+		case '[', '{':
+			if depth == max {
+				i = containerEnd(line, i) - 1
+				dst = append(dst, "null"...)
+				continue
+			}
+			depth++
+			dst = append(dst, c)
+		case ']', '}':
+			depth--
+			dst = append(dst, c)
+		default:
+			dst = append(dst, c)
+		}
 	}
-	var f fields
-	dst = append(dst, '{')
-	first := true
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, err
+	return dst
+}
+
+// stringEnd returns the index just past the JSON string that opens at line[i].
+func stringEnd(line []byte, i int) int {
+	for j := i + 1; j < len(line); j++ {
+		switch line[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
 		}
-		key, _ := t.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, err
-		}
-		if f.slot(key) == nil {
-			continue
-		}
-		if !first {
-			dst = append(dst, ',')
-		}
-		first = false
-		kb, _ := json.Marshal(key)
-		dst = append(append(append(dst, kb...), ':'), raw...)
 	}
-	return append(dst, '}'), nil
+	return len(line)
+}
+
+// containerEnd returns the index just past the array or object that opens at line[i].
+func containerEnd(line []byte, i int) int {
+	depth := 0
+	for j := i; j < len(line); j++ {
+		switch line[j] {
+		case '"':
+			j = stringEnd(line, j) - 1
+		case '[', '{':
+			depth++
+		case ']', '}':
+			if depth--; depth == 0 {
+				return j + 1
+			}
+		}
+	}
+	return len(line)
 }
 
 func shorten(s string) string {

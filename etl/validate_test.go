@@ -117,7 +117,8 @@ func badLineCases() []struct{ name, line, field string } {
 	cases := []c{
 		// Not JSON.
 		{"truncated", `{"kind": "message", "orgUuid": "x"`, "line"},
-		{"a known field nested 400 levels deep", line(um(), "tags", raw(deepJSON(400))), "line"},
+		{"a known field nested 400 levels deep", line(um(), "tags", raw(deepJSON(400))), "tags"},
+		{"a known field's element nested 400 levels deep", line(um(), "nlpResponses", raw(`[{"responseType":"INTENT","paragraphNumber":1,"responseName":`+deepJSON(400)+`}]`)), "nlpResponses[0].responseName"},
 		{"a deep line that is not JSON", line(um(), "extra", raw(deepJSON(400)))[1:], "line"},
 		{"single quotes", `{'kind': 'message'}`, "line"},
 		{"trailing brace", line(um()) + "}", "line"},
@@ -522,9 +523,9 @@ func TestValidatorAccepts(t *testing.T) {
 		{"unknown fields ignored", line(userMessage(), "schemaVersion", 1, "extra", map[string]any{"nested": []any{1, nil, "x"}}, "Kind", 5, "createdat", "nope"), KindMessage, func(t *testing.T, v *Validator) {
 			eq(t, "messageId", string(v.Msg.MessageID), "m-1")
 		}},
-		// The parser stops at 300 levels: a deeper unknown field is dropped before parsing,
-		// keeping the known keys in order (the last of a repeated key wins, escaped keys
-		// count).
+		// The parser stops at 300 levels: a deep line is cut to 64 levels before parsing,
+		// keeping every key in order (the last of a repeated key wins, escaped keys
+		// count); an ignored field stays ignored however deep, inside known objects too.
 		{"unknown field nested 5000 levels deep ignored", strings.TrimSuffix(line(userMessage(), "extra", raw(deepJSON(5000))), "}") +
 			`,"direction":"BOT","\u0063ontent":"deep","x":{"y":` + deepJSON(400) + `}}`, KindMessage, func(t *testing.T, v *Validator) {
 			eq(t, "messageId", string(v.Msg.MessageID), "m-1")
@@ -532,6 +533,21 @@ func TestValidatorAccepts(t *testing.T) {
 			eq(t, "content", string(v.Msg.Content), "deep")
 		}},
 		{"unknown field nested 300 levels deep ignored", line(userMessage(), "extra", raw(deepJSON(299))), KindMessage, nil},
+		{"unknown field nested deep inside channelType ignored", line(channel(), "channelType", raw(`{"id":1,"name":"WEB","image":"","channelClassification":{"id":2,"name":"CHAT","meta":`+deepJSON(400)+`},"meta":`+deepJSON(400)+`}`)), KindChannel, func(t *testing.T, v *Validator) {
+			eq(t, "channelType.name", string(v.Chan.TypeName), "WEB")
+		}},
+		{"unknown field nested deep inside a button and an nlpResponse ignored", line(botMessage(), "buttons", raw(`[{"name":"n","meta":`+deepJSON(400)+`}]`)), KindMessage, func(t *testing.T, v *Validator) {
+			eq(t, "buttons", len(v.Msg.Buttons), 1)
+		}},
+		{"unknown field nested deep inside an nlpResponse ignored", line(userMessage(), "nlpResponses", raw(`[{"responseType":"INTENT","paragraphNumber":1,"responseName":"x","meta":`+deepJSON(400)+`}]`)), KindMessage, func(t *testing.T, v *Validator) {
+			eq(t, "nlpResponses", len(v.Msg.NLPResponses), 1)
+		}},
+		{"a field of the other direction nested deep ignored", line(userMessage(), "buttons", raw(deepJSON(400)), "replyTo", raw(`{"a":`+deepJSON(5000)+`}`)), KindMessage, func(t *testing.T, v *Validator) {
+			eq(t, "buttons", len(v.Msg.Buttons), 0)
+		}},
+		{"a string holding brackets is not nesting", line(userMessage(), "content", strings.Repeat("[{\\\"", 400), "extra", raw(deepJSON(400))), KindMessage, func(t *testing.T, v *Validator) {
+			eq(t, "content", string(v.Msg.Content), strings.Repeat("[{\\\"", 400))
+		}},
 		{"U+2028 and U+2029 inside a string", u2028, KindMessage, func(t *testing.T, v *Validator) {
 			eq(t, "content", string(v.Msg.Content), "linha\u2028outra\u2029fim")
 		}},
@@ -811,7 +827,7 @@ func TestDeepReasons(t *testing.T) {
 	var v Validator
 	for _, c := range []struct{ line, reason string }{
 		{" " + deepJSON(400), "line: not a JSON object (an array)"},
-		{line(userMessage(), "tags", raw(deepJSON(400))), "line: a known field is nested more than 300 levels deep"},
+		{line(userMessage(), "tags", raw(deepJSON(400))), "tags: element 0 must be a string, got array"},
 		{`["x"]`, "line: not a JSON object (an array)"},
 		{`"x"`, "line: not a JSON object (a string)"},
 	} {
@@ -819,4 +835,24 @@ func TestDeepReasons(t *testing.T) {
 			t.Errorf("%.40s: %v, want %q", c.line, err, c.reason)
 		}
 	}
+}
+
+// FuzzPruneDeep: cutting valid JSON at any depth leaves valid JSON with the same top-level
+// shape, and a cut deeper than the input changes nothing.
+func FuzzPruneDeep(f *testing.F) {
+	for _, l := range []string{line(userMessage()), line(channel()), deepJSON(20), `{"a":"[{\"","b":[{"c":"\\"}]}]}`, `"[["`, `[]`, `7`} {
+		f.Add([]byte(l), uint8(2))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, cut uint8) {
+		if !json.Valid(data) {
+			return
+		}
+		out := pruneDeep(nil, data, int(cut%8))
+		if !json.Valid(out) {
+			t.Fatalf("cut at %d: %q is not JSON", cut%8, out)
+		}
+		if whole := pruneDeep(nil, data, len(data)+1); !bytes.Equal(whole, data) {
+			t.Fatalf("a cut deeper than the input changed it: %q", whole)
+		}
+	})
 }
