@@ -338,6 +338,21 @@ func TestDiscover(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(d.landing, "dir.ndjson"), 0o755); err != nil { // a directory, not a file
 		t.Fatal(err)
 	}
+	// Links are followed: to a file, to a directory outside, not round a cycle; a
+	// dangling one is no file.
+	outside := t.TempDir()
+	os.WriteFile(filepath.Join(outside, "target.ndjson"), []byte("x\n"), 0o644)
+	os.MkdirAll(filepath.Join(outside, "feed"), 0o755)
+	os.WriteFile(filepath.Join(outside, "feed", "f.ndjson"), []byte("x\n"), 0o644)
+	for link, target := range map[string]string{
+		"link.ndjson": filepath.Join(outside, "target.ndjson"), "feed": filepath.Join(outside, "feed"),
+		"z/loop": filepath.Join(d.landing, "z"), "gone.ndjson": filepath.Join(outside, "absent.ndjson"),
+	} {
+		if err := os.Symlink(target, filepath.Join(d.landing, filepath.FromSlash(link))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	landing = append(landing, "link.ndjson", "feed/f.ndjson")
 	found, err := Discover(d.landing)
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -46,29 +47,51 @@ func (f LandingFile) key() string {
 }
 
 // Discover lists the landing files under dir in file order: byte-wise by relative path.
+// Symbolic links are followed, to files and to directories (a link back to a directory
+// it sits in is not walked twice); a dangling link is no file.
 func Discover(dir string) ([]LandingFile, error) {
 	var out []LandingFile
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if path == dir && os.IsNotExist(err) {
-				return filepath.SkipDir
+	var ancestors []os.FileInfo // the directories being walked, for link cycles
+	var walk func(abs, rel string, self os.FileInfo) error
+	walk = func(abs, rel string, self os.FileInfo) error {
+		for _, a := range ancestors {
+			if os.SameFile(a, self) {
+				return nil
 			}
-			return err
 		}
-		if d.IsDir() || !d.Type().IsRegular() || !IsLandingFile(d.Name()) {
-			return nil
-		}
-		info, err := d.Info()
+		ancestors = append(ancestors, self)
+		defer func() { ancestors = ancestors[:len(ancestors)-1] }()
+		entries, err := os.ReadDir(abs)
 		if err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil {
-			return err
+		for _, e := range entries {
+			p, r := filepath.Join(abs, e.Name()), path.Join(rel, e.Name())
+			info, err := os.Stat(p) // through a link
+			if err != nil {
+				if os.IsNotExist(err) && e.Type()&fs.ModeSymlink != 0 {
+					continue // dangling link
+				}
+				return err
+			}
+			switch {
+			case info.IsDir():
+				if err := walk(p, r, info); err != nil {
+					return err
+				}
+			case info.Mode().IsRegular() && IsLandingFile(e.Name()):
+				out = append(out, LandingFile{Rel: r, Abs: p, Size: info.Size(), ModTime: info.ModTime().UnixNano()})
+			}
 		}
-		out = append(out, LandingFile{Rel: filepath.ToSlash(rel), Abs: path, Size: info.Size(), ModTime: info.ModTime().UnixNano()})
 		return nil
-	})
+	}
+	root, err := os.Stat(dir)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err == nil {
+		err = walk(dir, "", root)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("discover landing files in %s: %w", dir, err)
 	}
