@@ -52,3 +52,35 @@ func TestFloatCellMatchesJSON(t *testing.T) {
 		t.Fatalf("%d rows of %d: %v", n, len(vals), err)
 	}
 }
+
+// TestRandomSampleIsUniform: over many seeds, RANDOM's 2-row samples of 8 rows come out
+// as every one of the 28 pairs, each about as often (a chi-square test).
+func TestRandomSampleIsUniform(t *testing.T) {
+	ctx := context.Background()
+	w, err := Open(ctx, Options{Dir: filepath.Join(t.TempDir(), "wh"), MemoryLimit: "1GB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	const seeds, pairs = 2800, 28
+	counts := map[string]int{}
+	for seed := range int64(seeds) {
+		var pair string
+		err := w.db.SQL.QueryRowContext(ctx, "SELECT string_agg(id, '+' ORDER BY id) FROM (SELECT id FROM (SELECT 'S' || i AS id FROM range(1, 9) r(i)) ORDER BY "+
+			randomOrder("id", seed*7919+1)+" LIMIT 2)").Scan(&pair)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts[pair]++
+	}
+	if len(counts) != pairs {
+		t.Fatalf("%d distinct pairs of %d over %d seeds: %v", len(counts), pairs, seeds, counts)
+	}
+	chi2, want := 0.0, float64(seeds)/pairs
+	for _, c := range counts {
+		chi2 += (float64(c) - want) * (float64(c) - want) / want
+	}
+	if chi2 > 61 { // 27 degrees of freedom: p < 0.0003 for a uniform draw
+		t.Errorf("chi-square %.1f over %v: not uniform", chi2, counts)
+	}
+}
