@@ -51,6 +51,8 @@ func extraQueryParams(route string) []any {
 			qp("exportType", "string", "csv (default), xlsx or parquet", false)}
 	case "reportsList":
 		return []any{qp("page", "integer", "page number, from 1 (default 1)", false), qp("size", "integer", "page size, 1..max-page-size (default 5)", false)}
+	case "adminJobs":
+		return []any{qp("job", "string", "only the runs of this job (incremental, nightly, …)", false), qp("limit", "integer", "1..1000 (default 50)", false)}
 	}
 	return nil
 }

@@ -636,3 +636,16 @@ func checkRange(t *testing.T, r Range, maxRange int64) {
 			r.Start, r.End, len(cal.Hours), wantHours, len(cal.Days), len(cal.Weeks), len(cal.Months))
 	}
 }
+
+// FuzzNeedsStrictParse: a query the fast path passes through is one Go's parser reads
+// whole (drops no pair).
+func FuzzNeedsStrictParse(f *testing.F) {
+	for _, s := range []string{"a=1&b=2", "a=%zz", "a=1;2", "a=%4", "a=%41%", "startDate=2025-01-01T00:00:00+03:00", "%41=%42"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		if _, err := url.ParseQuery(raw); err != nil && !needsStrictParse(raw) {
+			t.Fatalf("%q: Go's parser says %v, but the fast path would pass it", raw, err)
+		}
+	})
+}

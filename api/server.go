@@ -8,6 +8,8 @@ import (
 	"crypto/sha256"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -133,6 +135,7 @@ func (s *Server) routes() *mux.Router {
 		if rt.cached {
 			h = s.cached(h)
 		}
+		h = strictQuery(queryNames(rt.name), h)
 		if !rt.open {
 			h = s.tenantGate(h)
 		}
@@ -147,6 +150,72 @@ func (s *Server) routes() *mux.Router {
 		r.Handle("/metrics", s.cfg.Metrics.Handler()).Methods("GET").Name("metrics")
 	}
 	return r
+}
+
+// strictQuery reads the query string as the API means it: '&' separates the pairs, a ';'
+// is a character like any other, and a parameter the route reads whose percent-encoding
+// is broken is a 400 naming it. Go's own parser drops such pairs, so a filter sent
+// (channelUuids=x;y, startHour=%zz) became no filter and the answer covered everything.
+// The query is then rewritten canonically, so the handlers (and the answer cache's key)
+// see exactly this reading. A pair whose name is not one the route reads is ignored,
+// whatever its bytes.
+func strictQuery(known map[string]bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw := r.URL.RawQuery
+		if !needsStrictParse(raw) {
+			next.ServeHTTP(w, r) // Go's parser drops nothing
+			return
+		}
+		vals := url.Values{}
+		for pair := range strings.SplitSeq(raw, "&") {
+			k, v, _ := strings.Cut(pair, "=")
+			key, err := url.QueryUnescape(k)
+			if err != nil || pair == "" {
+				continue // no name a route reads
+			}
+			val, err := url.QueryUnescape(v)
+			if err != nil {
+				if known[key] {
+					writeError(w, r, http.StatusBadRequest, key+": not valid percent-encoding: "+strconv.Quote(v))
+					return
+				}
+				continue
+			}
+			vals[key] = append(vals[key], val)
+		}
+		u := *r.URL
+		u.RawQuery = vals.Encode()
+		r2 := *r
+		r2.URL = &u
+		next.ServeHTTP(w, &r2)
+	})
+}
+
+// needsStrictParse reports whether Go's query parser would drop a pair of raw: one
+// holding a ';' or a '%' not followed by two hex digits.
+func needsStrictParse(raw string) bool {
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case ';':
+			return true
+		case '%':
+			if i+2 >= len(raw) || !isHex(raw[i+1]) || !isHex(raw[i+2]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+// queryNames are the query parameters a route reads (those its OpenAPI entry lists).
+func queryNames(route string) map[string]bool {
+	names := map[string]bool{}
+	for _, p := range queryParams(route) {
+		names[p.(map[string]any)["name"].(string)] = true
+	}
+	return names
 }
 
 // deadline gives each request a deadline that cancels its queries.

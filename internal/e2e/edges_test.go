@@ -987,6 +987,17 @@ func badErrors(t *testing.T, base string) {
 		// Bytes that are not UTF-8 once decoded, in a parameter read.
 		{rangeR + "&startHour=%FF", "startHour"},
 		{rangeR + "&channelUuids=%FF", "channelUuids"},
+		// Pairs Go's query parser drops (a ';', a broken escape): a filter sent is read,
+		// never silently gone.
+		{rangeR + "&channelUuids=" + ch1 + ";x", "channelUuids"},
+		{rangeR + "&channelUuids=not-a-uuid;", "channelUuids"},
+		{rangeR + "&channelUuids=%zz", "channelUuids"},
+		{rangeR + "&channelUuids=" + ch1 + "%", "channelUuids"},
+		{rangeR + "&startHour=%zz", "startHour"},
+		{rangeR + "&startHour=5;", "startHour"},
+		{rangeR + "&endHour=25;x", "endHour"},
+		{"startDate=2025-12-30%zz&endDate=2025-12-31", "startDate"},
+		{"startDate=2025-12-30;&endDate=2025-12-31", "startDate"},
 	}
 	listBad := []bad{
 		{rangeR + "&page=0", "page"},
@@ -1003,6 +1014,9 @@ func badErrors(t *testing.T, base string) {
 		{rangeR + "&searchBy=SESSION_CODE&searchTerm=", "searchTerm"},
 		{rangeR + "&searchBy=SESSION_CODE&searchTerm=%FF%FE", "searchTerm"},
 		{rangeR + "&searchBy=SESSION_CODE&searchTerm=a%C3", "searchTerm"},
+		{rangeR + "&searchBy=SESSION_CODE&searchTerm=a%z", "searchTerm"},
+		{rangeR + "&page=2;", "page"},
+		{rangeR + "&size=%", "size"},
 	}
 	endpoints := map[string][]bad{
 		"/dashboard/conversations":    rangeBad,
@@ -1031,6 +1045,15 @@ func badErrors(t *testing.T, base string) {
 			p := tenantA + ep
 			a := call(t, "GET", base+p+"?"+c.query, nil)
 			checkBad(t, a, p+"?"+c.query, p, c.param)
+		}
+	}
+	// A parameter no route reads is ignored, whatever its bytes; a ';' is a character.
+	for _, ep := range []string{"/dashboard/conversations", "/conversations/list"} {
+		p := tenantA + ep
+		want := call(t, "GET", base+p+"?"+rangeR, nil)
+		got := call(t, "GET", base+p+"?"+rangeR+"&x=%zz&y=1;2&%zz=3;&", nil)
+		if got.status != 200 || !bytes.Equal(got.raw, want.raw) {
+			t.Errorf("%s with ignored junk parameters: %d %.200s, want the answer without them", p, got.status, got.raw)
 		}
 	}
 	// A path UUID that is not a UUID, on every tenant route.
