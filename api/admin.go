@@ -69,6 +69,8 @@ func (s *Server) adminJobs(w http.ResponseWriter, r *http.Request) {
 			j.int(run.Loaded)
 			j.raw(`,"duplicates":`)
 			j.int(run.Duplicates)
+			j.raw(`,"superseded":`)
+			j.int(run.Superseded)
 			j.raw(`,"quarantined":`)
 			j.int(run.Quarantined)
 			j.raw(`,"detail":`)

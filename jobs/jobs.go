@@ -19,8 +19,8 @@ import (
 
 // Outcome is what a job reports for its run record.
 type Outcome struct {
-	RowsIn, Loaded, Duplicates, Quarantined int64
-	Detail                                  string
+	RowsIn, Loaded, Duplicates, Superseded, Quarantined int64
+	Detail                                              string
 }
 
 // Job is one kind of scheduled work.
@@ -80,7 +80,7 @@ func (r *Runner) Do(job Job, trigger string) (err error) {
 	}()
 	finished := r.now()
 	rec := warehouse.JobRun{ID: id, Finished: &finished, Status: "DONE", RowsIn: out.RowsIn, Loaded: out.Loaded,
-		Duplicates: out.Duplicates, Quarantined: out.Quarantined, Detail: out.Detail}
+		Duplicates: out.Duplicates, Superseded: out.Superseded, Quarantined: out.Quarantined, Detail: out.Detail}
 	if err != nil {
 		rec.Status, rec.Error = "FAILED", err.Error()
 	}

@@ -17,7 +17,7 @@ func ExtractAndRollup(ctx context.Context, eo etl.Options, wh *warehouse.Warehou
 	var out Outcome
 	if run != nil {
 		out = Outcome{RowsIn: run.Lines, Loaded: run.Loaded.Messages + run.Loaded.Conversations + run.Loaded.Channels,
-			Duplicates: run.Duplicates, Quarantined: run.Quarantined, Detail: run.Summary()}
+			Duplicates: run.Duplicates, Superseded: run.Superseded, Quarantined: run.Quarantined, Detail: run.Summary()}
 	}
 	if err != nil {
 		return out, err

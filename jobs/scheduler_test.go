@@ -105,13 +105,21 @@ func TestFilesLandingBetweenTicks(t *testing.T) {
 		t.Fatalf("after the first tick: %d USER messages, want 2", n)
 	}
 	landMessages(t, dir, "b.ndjson", "m3", "m2") // m2 is a duplicate
-	s.Tick(clock.Add(9 * time.Minute))           // 00:10
+	conv := func(updated string) string {
+		return fmt.Sprintf(`{"kind":"conversation",%s,"sessionCode":"s1","channelUuid":"44444444-4444-4444-8444-444444444444","userId":"u1","startedAt":"2026-01-05T09:59:00Z","updatedAt":%q}`, tenantLine, updated)
+	}
+	// The older state of s1 is superseded; the bad line is quarantined.
+	if err := os.WriteFile(filepath.Join(dir, "landing", "c.ndjson"), []byte(conv("2026-01-05T10:05:00Z")+"\n"+conv("2026-01-05T10:01:00Z")+"\nnot json\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.Tick(clock.Add(9 * time.Minute)) // 00:10
 	runs := waitRuns(t, wh, "incremental", 2)
 	if n := userMessages(t, wh); n != 3 {
 		t.Fatalf("after the second tick: %d USER messages, want 3", n)
 	}
-	if runs[0].Status != "DONE" || runs[0].Duplicates != 1 || runs[0].Loaded != 1 || runs[0].Trigger != "schedule" {
-		t.Fatalf("second run record: %+v", runs[0])
+	if r := runs[0]; r.Status != "DONE" || r.Duplicates != 1 || r.Loaded != 2 || r.Superseded != 1 || r.Quarantined != 1 || r.Trigger != "schedule" ||
+		r.RowsIn != r.Loaded+r.Duplicates+r.Superseded+r.Quarantined {
+		t.Fatalf("second run record: %+v; want 1 duplicate, 2 loaded, 1 superseded, 1 quarantined, and rows in = their sum", r)
 	}
 }
 

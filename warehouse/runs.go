@@ -17,6 +17,7 @@ type JobRun struct {
 	RowsIn      int64
 	Loaded      int64
 	Duplicates  int64
+	Superseded  int64 // records that lost to a newer one of the same key
 	Quarantined int64
 	Detail      string
 	Error       string
@@ -36,8 +37,8 @@ func (w *Warehouse) StartRun(ctx context.Context, job, trigger string, started t
 func (w *Warehouse) FinishRun(ctx context.Context, r JobRun) error {
 	return w.db.Write(ctx, func(ctx context.Context) error {
 		_, err := w.db.SQL.ExecContext(ctx, `UPDATE job_runs SET finished = ?, status = ?, rows_in = ?, loaded = ?, duplicates = ?,
-			quarantined = ?, detail = ?, error = ? WHERE id = ?`,
-			r.Finished.UTC(), r.Status, r.RowsIn, r.Loaded, r.Duplicates, r.Quarantined, r.Detail, nullIfEmpty(r.Error), r.ID)
+			superseded = ?, quarantined = ?, detail = ?, error = ? WHERE id = ?`,
+			r.Finished.UTC(), r.Status, r.RowsIn, r.Loaded, r.Duplicates, r.Superseded, r.Quarantined, r.Detail, nullIfEmpty(r.Error), r.ID)
 		return err
 	})
 }
@@ -60,7 +61,7 @@ func (w *Warehouse) AbandonRuns(ctx context.Context, now time.Time) (int64, erro
 // Runs lists the newest runs first.
 func (w *Warehouse) Runs(ctx context.Context, job string, limit int) ([]JobRun, error) {
 	rows, err := w.db.SQL.QueryContext(ctx, `SELECT id, job, trigger, started, finished, status, coalesce(rows_in, 0), coalesce(loaded, 0),
-		coalesce(duplicates, 0), coalesce(quarantined, 0), coalesce(detail, ''), coalesce(error, '')
+		coalesce(duplicates, 0), coalesce(superseded, 0), coalesce(quarantined, 0), coalesce(detail, ''), coalesce(error, '')
 		FROM job_runs WHERE ? = '' OR job = ? ORDER BY id DESC LIMIT ?`, job, job, limit)
 	if err != nil {
 		return nil, err
@@ -71,7 +72,7 @@ func (w *Warehouse) Runs(ctx context.Context, job string, limit int) ([]JobRun, 
 		var r JobRun
 		var fin sql.NullTime
 		if err := rows.Scan(&r.ID, &r.Job, &r.Trigger, &r.Started, &fin, &r.Status, &r.RowsIn, &r.Loaded, &r.Duplicates,
-			&r.Quarantined, &r.Detail, &r.Error); err != nil {
+			&r.Superseded, &r.Quarantined, &r.Detail, &r.Error); err != nil {
 			return nil, err
 		}
 		if fin.Valid {

@@ -26,14 +26,14 @@ func init() {
 				return err
 			}
 			tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tJOB\tTRIGGER\tSTARTED\tTOOK\tSTATUS\tROWS IN\tLOADED\tDUPLICATES\tQUARANTINED\tERROR")
+			fmt.Fprintln(tw, "ID\tJOB\tTRIGGER\tSTARTED\tTOOK\tSTATUS\tROWS IN\tLOADED\tDUPLICATES\tSUPERSEDED\tQUARANTINED\tERROR")
 			for _, r := range runs {
 				took := "-"
 				if r.Finished != nil {
 					took = r.Finished.Sub(r.Started).Round(time.Millisecond).String()
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", r.ID, r.Job, r.Trigger,
-					r.Started.Format(time.RFC3339), took, r.Status, r.RowsIn, r.Loaded, r.Duplicates, r.Quarantined, r.Error)
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", r.ID, r.Job, r.Trigger,
+					r.Started.Format(time.RFC3339), took, r.Status, r.RowsIn, r.Loaded, r.Duplicates, r.Superseded, r.Quarantined, r.Error)
 			}
 			return tw.Flush()
 		},

@@ -131,6 +131,7 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 		env.metrics.Rows.WithLabelValues("read").Add(float64(o.RowsIn))
 		env.metrics.Rows.WithLabelValues("loaded").Add(float64(o.Loaded))
 		env.metrics.Rows.WithLabelValues("duplicates").Add(float64(o.Duplicates))
+		env.metrics.Rows.WithLabelValues("superseded").Add(float64(o.Superseded))
 		env.metrics.Rows.WithLabelValues("quarantined").Add(float64(o.Quarantined))
 	}
 	reports, err := startReports(ctx, env, wh, srv)
