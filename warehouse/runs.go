@@ -35,10 +35,13 @@ func (w *Warehouse) StartRun(ctx context.Context, job, trigger string, started t
 
 // FinishRun records a run's outcome.
 func (w *Warehouse) FinishRun(ctx context.Context, r JobRun) error {
-	return w.db.Write(ctx, func(ctx context.Context) error {
-		_, err := w.db.SQL.ExecContext(ctx, `UPDATE job_runs SET finished = ?, status = ?, rows_in = ?, loaded = ?, duplicates = ?,
-			superseded = ?, quarantined = ?, detail = ?, error = ? WHERE id = ?`,
-			r.Finished.UTC(), r.Status, r.RowsIn, r.Loaded, r.Duplicates, r.Superseded, r.Quarantined, r.Detail, nullIfEmpty(r.Error), r.ID)
+	return w.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE job_runs SET finished = ?, status = ?, rows_in = ?, loaded = ?, duplicates = ?,
+			quarantined = ?, detail = ?, error = ? WHERE id = ?`,
+			r.Finished.UTC(), r.Status, r.RowsIn, r.Loaded, r.Duplicates, r.Quarantined, r.Detail, nullIfEmpty(r.Error), r.ID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO job_run_superseded VALUES (?, ?)`, r.ID, r.Superseded)
 		return err
 	})
 }
@@ -61,8 +64,8 @@ func (w *Warehouse) AbandonRuns(ctx context.Context, now time.Time) (int64, erro
 // Runs lists the newest runs first.
 func (w *Warehouse) Runs(ctx context.Context, job string, limit int) ([]JobRun, error) {
 	rows, err := w.db.SQL.QueryContext(ctx, `SELECT id, job, trigger, started, finished, status, coalesce(rows_in, 0), coalesce(loaded, 0),
-		coalesce(duplicates, 0), coalesce(superseded, 0), coalesce(quarantined, 0), coalesce(detail, ''), coalesce(error, '')
-		FROM job_runs WHERE ? = '' OR job = ? ORDER BY id DESC LIMIT ?`, job, job, limit)
+		coalesce(duplicates, 0), coalesce(s.superseded, 0), coalesce(quarantined, 0), coalesce(detail, ''), coalesce(error, '')
+		FROM job_runs LEFT JOIN job_run_superseded s USING (id) WHERE ? = '' OR job = ? ORDER BY id DESC LIMIT ?`, job, job, limit)
 	if err != nil {
 		return nil, err
 	}

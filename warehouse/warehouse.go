@@ -137,6 +137,14 @@ func (w *Warehouse) migrate(ctx context.Context) error {
 			return fmt.Errorf("migration %s: %w", e.Name(), err)
 		}
 		w.log.Info("migration applied", "version", v, "name", e.Name())
+		// Into the database file at once: DuckDB cannot replay some DDL from its WAL
+		// (an ALTER or DROP INDEX on a table whose columns have defaults fails with
+		// "GetDefaultDatabase with no default database set", duckdb/duckdb#18259,
+		// #22044), so a process killed before its next checkpoint would leave a
+		// warehouse that does not open.
+		if _, err := db.ExecContext(ctx, "CHECKPOINT"); err != nil {
+			return fmt.Errorf("checkpoint after migration %s: %w", e.Name(), err)
+		}
 	}
 	return nil
 }
