@@ -1,6 +1,8 @@
 package etl
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -150,7 +152,19 @@ func (v *Validator) Parse(line []byte) (Kind, error) {
 		return KindNone, bad("line", "not valid UTF-8")
 	}
 	// Parse alone is lenient (NaN, control characters in strings); Validate is strict JSON.
-	if err := fastjson.ValidateBytes(line); err != nil {
+	// fastjson's validator recurses once per level of nesting, without a limit: a line of
+	// a few megabytes of '[' would overflow the stack and kill the process. A line that
+	// may nest deeper than the parser's 300 levels is checked by encoding/json, which
+	// keeps its own stack and stops at 10,000 levels.
+	if mayNestDeeper(line, parserMaxDepth) {
+		var raw json.RawMessage
+		if err := json.Unmarshal(line, &raw); err != nil {
+			if strings.Contains(err.Error(), "exceeded max depth") {
+				return KindNone, bad("line", "nested more than 10000 levels deep")
+			}
+			return KindNone, bad("line", "not valid JSON: "+shorten(err.Error()))
+		}
+	} else if err := fastjson.ValidateBytes(line); err != nil {
 		return KindNone, bad("line", "not valid JSON: "+shorten(err.Error()))
 	}
 	val, err := v.p.ParseBytes(line)
@@ -706,6 +720,15 @@ func (f *fields) slot(k string) **fastjson.Value {
 		return &f.flow
 	}
 	return nil
+}
+
+// parserMaxDepth is fastjson's parser's nesting limit.
+const parserMaxDepth = 300
+
+// mayNestDeeper reports whether line holds more than n brackets and braces (so may nest
+// more than n levels deep).
+func mayNestDeeper(line []byte, n int) bool {
+	return bytes.Count(line, []byte{'['})+bytes.Count(line, []byte{'{'}) > n
 }
 
 // maxKeptDepth is the nesting a deep line is cut to: far below the parser's 300 and far

@@ -829,6 +829,10 @@ func TestDeepReasons(t *testing.T) {
 		{" " + deepJSON(400), "line: not a JSON object (an array)"},
 		{line(userMessage(), "tags", raw(deepJSON(400))), "tags: element 0 must be a string, got array"},
 		{`["x"]`, "line: not a JSON object (an array)"},
+		// Deeper than any stack should go: refused before any recursive code sees it.
+		{deepJSON(3_000_000), "line: nested more than 10000 levels deep"},
+		{strings.TrimSuffix(line(userMessage()), "}") + `,"extra":` + deepJSON(10_001) + "}", "line: nested more than 10000 levels deep"},
+		{strings.TrimSuffix(line(userMessage(), "extra", raw(deepJSON(400))), "}"), "line: not valid JSON: unexpected end of JSON input"},
 		{`"x"`, "line: not a JSON object (a string)"},
 	} {
 		if _, err := v.Parse([]byte(c.line)); err == nil || err.Error() != c.reason {
@@ -837,10 +841,13 @@ func TestDeepReasons(t *testing.T) {
 	}
 }
 
-// FuzzPruneDeep: cutting valid JSON at any depth leaves valid JSON with the same top-level
-// shape, and a cut deeper than the input changes nothing.
+// FuzzPruneDeep: cutting valid JSON at any depth leaves valid JSON, and a cut deeper than
+// the input changes nothing.
 func FuzzPruneDeep(f *testing.F) {
-	for _, l := range []string{line(userMessage()), line(channel()), deepJSON(20), `{"a":"[{\"","b":[{"c":"\\"}]}]}`, `"[["`, `[]`, `7`} {
+	for _, l := range []string{line(userMessage()), line(channel()), deepJSON(20), `{"a":"[{\"","b":[{"c":"\\"}]}`, ` [ "]" , { "k" : "\\\"[" } ] `, `"[["`, `[]`, `7`} {
+		if !json.Valid([]byte(l)) {
+			f.Fatalf("seed %s is not JSON: it would never run", l)
+		}
 		f.Add([]byte(l), uint8(2))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, cut uint8) {
@@ -855,4 +862,29 @@ func FuzzPruneDeep(f *testing.F) {
 			t.Fatalf("a cut deeper than the input changed it: %q", whole)
 		}
 	})
+}
+
+// BenchmarkValidator: validation of the example landing lines (ns per line).
+func BenchmarkValidator(b *testing.B) {
+	var lines [][]byte
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "examples", "landing", "*.ndjson"))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, l := range bytes.Split(data, []byte("\n")) {
+			if len(bytes.TrimSpace(l)) > 0 {
+				lines = append(lines, l)
+			}
+		}
+	}
+	if len(lines) == 0 {
+		b.Skip("no example lines")
+	}
+	var v Validator
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		v.Parse(lines[i%len(lines)])
+	}
 }
