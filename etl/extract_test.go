@@ -338,8 +338,9 @@ func TestDiscover(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(d.landing, "dir.ndjson"), 0o755); err != nil { // a directory, not a file
 		t.Fatal(err)
 	}
-	// Links are followed: to a file, to a directory outside, not round a cycle; a
-	// dangling one is no file.
+	// A link to a file is read at the link's path; a link to a directory is not walked;
+	// a link that cannot be followed is no file; a file reached by several names is read
+	// once, under its first name.
 	outside := t.TempDir()
 	os.WriteFile(filepath.Join(outside, "target.ndjson"), []byte("x\n"), 0o644)
 	os.MkdirAll(filepath.Join(outside, "feed"), 0o755)
@@ -347,12 +348,17 @@ func TestDiscover(t *testing.T) {
 	for link, target := range map[string]string{
 		"link.ndjson": filepath.Join(outside, "target.ndjson"), "feed": filepath.Join(outside, "feed"),
 		"z/loop": filepath.Join(d.landing, "z"), "gone.ndjson": filepath.Join(outside, "absent.ndjson"),
+		"self.ndjson": filepath.Join(d.landing, "self.ndjson"), "notdir.ndjson": filepath.Join(d.landing, "b.ndjson", "x"),
+		"up.ndjson": "..", "zz-again.ndjson": filepath.Join(d.landing, "a.jsonl"),
 	} {
 		if err := os.Symlink(target, filepath.Join(d.landing, filepath.FromSlash(link))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	landing = append(landing, "link.ndjson", "feed/f.ndjson")
+	if err := os.Link(filepath.Join(d.landing, "b.ndjson"), filepath.Join(d.landing, "zz-hard.ndjson")); err != nil {
+		t.Fatal(err)
+	}
+	landing = append(landing, "link.ndjson")
 	found, err := Discover(d.landing)
 	if err != nil {
 		t.Fatal(err)
@@ -369,6 +375,14 @@ func TestDiscover(t *testing.T) {
 	diffStrings(t, "discovered", got, want)
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("order %q, want %q", got, want)
+	}
+	// landing/ itself may be a link.
+	linked := filepath.Join(t.TempDir(), "landing")
+	if err := os.Symlink(d.landing, linked); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := Discover(linked); err != nil || len(again) != len(found) {
+		t.Errorf("through a linked landing/: %d files, %v; want %d", len(again), err, len(found))
 	}
 	if found, err := Discover(filepath.Join(d.root, "absent")); err != nil || len(found) != 0 {
 		t.Errorf("Discover(absent dir) = %v, %v; want nothing, no error", found, err)

@@ -6,11 +6,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"github.com/klauspost/compress/gzip"
@@ -35,6 +35,7 @@ type LandingFile struct {
 	Abs     string
 	Size    int64
 	ModTime int64 // nanoseconds
+	info    fs.FileInfo
 }
 
 // key names the file in the manifest (JSON, so UTF-8): its path, or, when that is not
@@ -47,56 +48,65 @@ func (f LandingFile) key() string {
 }
 
 // Discover lists the landing files under dir in file order: byte-wise by relative path.
-// Symbolic links are followed, to files and to directories (a link back to a directory
-// it sits in is not walked twice); a dangling link is no file.
+// A symbolic link to a regular file is read as a file at the link's path; a link to a
+// directory is not walked (it could lead back above landing/, into quarantine/, or round
+// a cycle), and a link that cannot be followed is no file. landing/ itself may be a link. One file reached by several
+// names (links, hard links) is read once, under the first of its names in file order.
 func Discover(dir string) ([]LandingFile, error) {
 	var out []LandingFile
-	var ancestors []os.FileInfo // the directories being walked, for link cycles
-	var walk func(abs, rel string, self os.FileInfo) error
-	walk = func(abs, rel string, self os.FileInfo) error {
-		for _, a := range ancestors {
-			if os.SameFile(a, self) {
-				return nil
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real // landing/ itself may be a link
+	}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == dir && os.IsNotExist(err) {
+				return filepath.SkipDir
 			}
+			return err
 		}
-		ancestors = append(ancestors, self)
-		defer func() { ancestors = ancestors[:len(ancestors)-1] }()
-		entries, err := os.ReadDir(abs)
+		if d.IsDir() || !IsLandingFile(d.Name()) {
+			return nil
+		}
+		var info fs.FileInfo
+		switch {
+		case d.Type().IsRegular():
+			info, err = d.Info()
+		case d.Type()&fs.ModeSymlink != 0:
+			if info, err = os.Stat(p); err != nil || !info.Mode().IsRegular() {
+				return nil // dangling, a loop, a directory, a device: no file
+			}
+		default:
+			return nil
+		}
 		if err != nil {
 			return err
 		}
-		for _, e := range entries {
-			p, r := filepath.Join(abs, e.Name()), path.Join(rel, e.Name())
-			info, err := os.Stat(p) // through a link
-			if err != nil {
-				if os.IsNotExist(err) && e.Type()&fs.ModeSymlink != 0 {
-					continue // dangling link
-				}
-				return err
-			}
-			switch {
-			case info.IsDir():
-				if err := walk(p, r, info); err != nil {
-					return err
-				}
-			case info.Mode().IsRegular() && IsLandingFile(e.Name()):
-				out = append(out, LandingFile{Rel: r, Abs: p, Size: info.Size(), ModTime: info.ModTime().UnixNano()})
-			}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
 		}
+		out = append(out, LandingFile{Rel: filepath.ToSlash(rel), Abs: p, Size: info.Size(), ModTime: info.ModTime().UnixNano(), info: info})
 		return nil
-	}
-	root, err := os.Stat(dir)
-	if os.IsNotExist(err) {
-		return nil, nil
-	}
-	if err == nil {
-		err = walk(dir, "", root)
-	}
+	})
 	if err != nil {
 		return nil, fmt.Errorf("discover landing files in %s: %w", dir, err)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Rel < out[j].Rel })
-	return out, nil
+	// Each file once, under its first name: its lines are not read twice.
+	type fileID struct{ dev, ino uint64 }
+	seen := make(map[fileID]bool, len(out))
+	kept := out[:0]
+	for _, f := range out {
+		if st, ok := f.info.Sys().(*syscall.Stat_t); ok {
+			id := fileID{uint64(st.Dev), st.Ino}
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+		}
+		kept = append(kept, f)
+	}
+	return kept, nil
 }
 
 // chunk is a run of whole lines of one file.
