@@ -2,6 +2,8 @@ package etl
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -182,23 +184,24 @@ func extract(ctx context.Context, o Options, lake *lakeDir, run *Run) error {
 // the file is not read: it is quarantined whole as one line, like the unreadable rest of
 // a damaged .gz file, and stays in landing/ until it is renamed (the renamed file loads
 // as a new one). Lines read = lake rows + duplicates + superseded + quarantined holds.
-// The entry's file (and its quarantine file's name) is the path with each invalid byte
-// shown as U+FFFD; the reason quotes the exact path.
+// The entry's file is the path with each invalid byte shown as U+FFFD, and the reason
+// quotes the exact path. Its quarantine file is named after the entry's file plus a hash
+// of the exact path (`a\uFFFD.ndjson.3f2a…-misnamed.bad.ndjson`): two misnamed files never
+// share one, and no landing file's quarantine (its path + ".bad.ndjson", the path ending
+// in a landing suffix) can be named so.
 func quarantineMisnamed(o Options, lake *lakeDir, run *Run, files []LandingFile, manifest map[string]manifestEntry) error {
-	byName := map[string][]QuarantineEntry{}
 	for _, f := range files {
 		o.Logger.Warn("landing file path is not valid UTF-8: not read", "file", f.key())
 		shown := strings.ToValidUTF8(f.Rel, "\uFFFD")
-		byName[shown] = append(byName[shown], QuarantineEntry{File: shown, Line: 1,
-			Reason: "file: the path is not valid UTF-8 (" + f.key() + "); rename the file to load it"})
+		e := QuarantineEntry{File: shown, Line: 1,
+			Reason: "file: the path is not valid UTF-8 (" + f.key() + "); rename the file to load it"}
+		sum := sha256.Sum256([]byte(f.Rel))
+		if err := writeQuarantine(o.QuarantineDir, shown+"."+hex.EncodeToString(sum[:6])+"-misnamed", []QuarantineEntry{e}); err != nil {
+			return err
+		}
 		run.Lines++
 		run.Quarantined++
 		manifest[f.key()] = manifestEntry{Size: f.Size, ModTime: f.ModTime, Lines: 1, Quarantined: 1, Run: run.ID}
-	}
-	for shown, entries := range byName {
-		if err := writeQuarantine(o.QuarantineDir, shown, entries); err != nil {
-			return err
-		}
 	}
 	return lake.writeManifest(manifest)
 }
