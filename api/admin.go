@@ -7,7 +7,9 @@ import (
 
 func (s *Server) adminRoutes() []route {
 	return []route{
-		{"GET", "/admin/jobs", "adminJobs", "Job run records, newest first (?job=&limit=); any valid token", s.adminJobs, true, false},
+		// Open to the router's tenant gate, gated here: the token (401) before the query (400).
+		{"GET", "/admin/jobs", "adminJobs", "Job run records, newest first (?job=&limit=); any valid token",
+			s.operatorGate(strictQuery(queryNames("adminJobs"), http.HandlerFunc(s.adminJobs)).ServeHTTP), true, false},
 	}
 }
 
@@ -25,65 +27,63 @@ func (s *Server) operatorGate(next http.HandlerFunc) http.HandlerFunc {
 }
 
 func (s *Server) adminJobs(w http.ResponseWriter, r *http.Request) {
-	s.operatorGate(func(w http.ResponseWriter, r *http.Request) {
-		limit := 50
-		if v := r.URL.Query().Get("limit"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > 1000 {
-				writeError(w, r, http.StatusBadRequest, "limit: must be an integer from 1 to 1000, got "+strconv.Quote(v))
-				return
-			}
-			limit = n
-		}
-		runs, err := s.wh.Runs(r.Context(), r.URL.Query().Get("job"), limit)
-		if err != nil {
-			s.log.Error("list runs", "err", err)
-			writeError(w, r, http.StatusInternalServerError, "internal error")
+	limit := 50
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			writeError(w, r, http.StatusBadRequest, "limit: must be an integer from 1 to 1000, got "+strconv.Quote(v))
 			return
 		}
-		var j jw
-		j.raw(`{"runs":[`)
-		for i, run := range runs {
-			if i > 0 {
-				j.byte(',')
-			}
-			j.raw(`{"id":`)
-			j.int(run.ID)
-			j.raw(`,"job":`)
-			j.str(run.Job)
-			j.raw(`,"trigger":`)
-			j.str(run.Trigger)
-			j.raw(`,"started":`)
-			j.time(run.Started.UnixMicro())
-			j.raw(`,"finished":`)
-			if run.Finished != nil {
-				j.time(run.Finished.UnixMicro())
-			} else {
-				j.null()
-			}
-			j.raw(`,"status":`)
-			j.str(run.Status)
-			j.raw(`,"rowsIn":`)
-			j.int(run.RowsIn)
-			j.raw(`,"loaded":`)
-			j.int(run.Loaded)
-			j.raw(`,"duplicates":`)
-			j.int(run.Duplicates)
-			j.raw(`,"superseded":`)
-			j.int(run.Superseded)
-			j.raw(`,"quarantined":`)
-			j.int(run.Quarantined)
-			j.raw(`,"detail":`)
-			j.str(run.Detail)
-			j.raw(`,"error":`)
-			if run.Error != "" {
-				j.str(run.Error)
-			} else {
-				j.null()
-			}
-			j.byte('}')
+		limit = n
+	}
+	runs, err := s.wh.Runs(r.Context(), r.URL.Query().Get("job"), limit)
+	if err != nil {
+		s.log.Error("list runs", "err", err)
+		writeError(w, r, http.StatusInternalServerError, "internal error")
+		return
+	}
+	var j jw
+	j.raw(`{"runs":[`)
+	for i, run := range runs {
+		if i > 0 {
+			j.byte(',')
 		}
-		j.raw(`]}`)
-		writeJSON(w, http.StatusOK, j.b)
-	})(w, r)
+		j.raw(`{"id":`)
+		j.int(run.ID)
+		j.raw(`,"job":`)
+		j.str(run.Job)
+		j.raw(`,"trigger":`)
+		j.str(run.Trigger)
+		j.raw(`,"started":`)
+		j.time(run.Started.UnixMicro())
+		j.raw(`,"finished":`)
+		if run.Finished != nil {
+			j.time(run.Finished.UnixMicro())
+		} else {
+			j.null()
+		}
+		j.raw(`,"status":`)
+		j.str(run.Status)
+		j.raw(`,"rowsIn":`)
+		j.int(run.RowsIn)
+		j.raw(`,"loaded":`)
+		j.int(run.Loaded)
+		j.raw(`,"duplicates":`)
+		j.int(run.Duplicates)
+		j.raw(`,"superseded":`)
+		j.int(run.Superseded)
+		j.raw(`,"quarantined":`)
+		j.int(run.Quarantined)
+		j.raw(`,"detail":`)
+		j.str(run.Detail)
+		j.raw(`,"error":`)
+		if run.Error != "" {
+			j.str(run.Error)
+		} else {
+			j.null()
+		}
+		j.byte('}')
+	}
+	j.raw(`]}`)
+	writeJSON(w, http.StatusOK, j.b)
 }

@@ -135,9 +135,9 @@ func (s *Server) routes() *mux.Router {
 		if rt.cached {
 			h = s.cached(h)
 		}
-		h = strictQuery(queryNames(rt.name), h)
 		if !rt.open {
-			h = s.tenantGate(h)
+			// The query is read after the tenant gate: 401, path 400 and 403 come first.
+			h = s.tenantGate(strictQuery(queryNames(rt.name), h))
 		}
 		h = s.deadline(h)
 		if s.cfg.Metrics != nil {

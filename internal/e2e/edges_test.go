@@ -923,6 +923,13 @@ func TestEdges(t *testing.T) {
 			{"token of two orgs", "GET", tenantB + good, "Bearer tok-ab", 200, ""},
 			{"open route", "GET", "/healthz", "", 200, ""},
 			{"open route with a bad token", "GET", "/openapi.json", "Bearer nope", 200, ""},
+			{"token, broken escape in a parameter", "GET", tenantA + "/dashboard/messages?" + rangeR + "&startHour=%zz", "Bearer tok-a", 400, "startHour"},
+			{"no token, broken escape in a parameter", "GET", tenantA + "/dashboard/messages?" + rangeR + "&startHour=%zz", "", 401, ""},
+			{"admin: no token, bad parameter", "GET", "/admin/jobs?limit=%zz", "", 401, ""},
+			{"admin: unknown token", "GET", "/admin/jobs?limit=x", "Bearer nope", 401, ""},
+			{"admin: token, broken escape", "GET", "/admin/jobs?limit=%zz", "Bearer tok-a", 400, "limit"},
+			{"admin: token, bad limit", "GET", "/admin/jobs?limit=0", "Bearer tok-a", 400, "limit"},
+			{"admin: token", "GET", "/admin/jobs?limit=3&job=incremental", "Bearer tok-a", 200, ""},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
