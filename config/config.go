@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -177,7 +178,15 @@ func (s *Settings) loadFile(path string) error {
 	}
 	// auth.tokens is accepted as a nested key, as the contract writes it.
 	if auth, ok := raw["auth"].(map[string]any); ok {
+		for k := range auth {
+			if k != "tokens" {
+				return fmt.Errorf("config file %s: unknown setting \"auth.%s\" (auth holds only tokens)", path, k)
+			}
+		}
 		if t, ok := auth["tokens"]; ok {
+			if _, both := raw["auth_tokens"]; both {
+				return fmt.Errorf("config file %s: auth.tokens and auth_tokens are one setting: give one", path)
+			}
 			raw["auth_tokens"] = t
 		}
 		delete(raw, "auth")
@@ -195,6 +204,9 @@ func (s *Settings) loadFile(path string) error {
 		st, ok := known[k]
 		if !ok {
 			return fmt.Errorf("config file %s: unknown setting %q", path, k)
+		}
+		if raw[k] == nil {
+			return fmt.Errorf("config file %s: %s: no value (leave the key out for the default)", path, k)
 		}
 		if err := setValue(st.ptr, fmt.Sprint(raw[k])); err != nil {
 			return fmt.Errorf("config file %s: %s: %w", path, k, err)
@@ -244,6 +256,16 @@ func (s *Settings) Validate() error {
 	}
 	check(s.DataDir != "", "data-dir", "must not be empty")
 	check(s.Addr != "", "addr", "must not be empty")
+	for name, addr := range map[string]string{"addr": s.Addr, "metrics-addr": s.MetricsAddr} {
+		if addr == "" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(addr); err != nil {
+			check(false, name, fmt.Sprintf("must be host:port or :port (e.g. :8080, 127.0.0.1:8080), got %q", addr))
+		} else if _, err := net.LookupPort("tcp", port); err != nil {
+			check(false, name, fmt.Sprintf("not a port: %q", port))
+		}
+	}
 	switch s.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -275,6 +297,10 @@ func (s *Settings) Validate() error {
 	return errors.Join(errs...)
 }
 
+// bearerToken is RFC 6750's b64token without its trailing '=' (which would end the
+// token in "token=org").
+var bearerToken = regexp.MustCompile(`^[A-Za-z0-9\-._~+/]+$`)
+
 // ParseTokens reads "token=org[,org…];token=…" into token → organizations.
 func ParseTokens(spec string) (map[string][]string, error) {
 	out := map[string][]string{}
@@ -287,6 +313,12 @@ func ParseTokens(spec string) (map[string][]string, error) {
 		tok = strings.TrimSpace(tok)
 		if !ok || tok == "" {
 			return nil, errors.New("each entry must be token=orgUUID[,orgUUID…]")
+		}
+		if !bearerToken.MatchString(tok) {
+			return nil, errors.New("a token is letters, digits and - . _ ~ + / only (what a Bearer header can carry)")
+		}
+		if _, dup := out[tok]; dup {
+			return nil, errors.New("a token is listed twice: list its organizations once, comma-separated")
 		}
 		for _, o := range strings.Split(orgs, ",") {
 			o = strings.ToLower(strings.TrimSpace(o))

@@ -63,6 +63,12 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		{"", map[string]string{}, []string{"--memory-limit", "0GB"}, "memory-limit"},
 		{"", map[string]string{}, []string{"--memory-limit", "-1GB"}, "memory-limit"},
 		{"", map[string]string{"DASHBOARD_MEMORY_LIMIT": "4"}, nil, "memory-limit"},
+		{"", map[string]string{}, []string{"--addr", "bogus"}, "addr"},
+		{"", map[string]string{}, []string{"--addr", ":99999"}, "addr"},
+		{"", map[string]string{"DASHBOARD_METRICS_ADDR": "nope"}, nil, "metrics-addr"},
+		{"data_dir:\n", map[string]string{}, nil, "data_dir: no value"},
+		{"auth:\n  tokenz: 'a=0a000000-0000-4000-8000-00000000000a'\n", map[string]string{}, nil, "auth.tokenz"},
+		{"auth_tokens: 'a=0a000000-0000-4000-8000-00000000000a'\nauth:\n  tokens: 'b=0a000000-0000-4000-8000-00000000000a'\n", map[string]string{}, nil, "auth.tokens and auth_tokens"},
 	} {
 		_, err := load(t, c.file, c.env, c.args...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -79,7 +85,9 @@ func TestParseTokens(t *testing.T) {
 	if len(got["t1"]) != 2 || got["t1"][0] != "0a000000-0000-4000-8000-00000000000a" || len(got["t2"]) != 1 {
 		t.Errorf("tokens %v", got)
 	}
-	for _, bad := range []string{"t1", "=0a000000-0000-4000-8000-00000000000a", "t1=", "t1=x"} {
+	for _, bad := range []string{"t1", "=0a000000-0000-4000-8000-00000000000a", "t1=", "t1=x",
+		"a=0a000000-0000-4000-8000-00000000000a;a=0b000000-0000-4000-8000-00000000000b", // listed twice
+		"my tok=0a000000-0000-4000-8000-00000000000a", "t\u00e9=0a000000-0000-4000-8000-00000000000a"} {
 		if _, err := ParseTokens(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

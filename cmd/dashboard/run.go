@@ -195,8 +195,11 @@ func printWelcome(env *cmdEnv, addr, token string) {
 	end := time.Now().UTC().Format("2006-01-02")
 	start := time.Now().UTC().AddDate(0, 0, -29).Format("2006-01-02")
 	auth := ""
-	if token != "" {
+	switch {
+	case token != "":
 		auth = fmt.Sprintf(" -H 'Authorization: Bearer %s'", token)
+	case !env.settings.NoAuth:
+		auth = " -H 'Authorization: Bearer <one of your --auth-tokens>'"
 	}
 	w := env.stdout
 	fmt.Fprintf(w, "\nDashboard API ready at %s\n", base)
