@@ -52,7 +52,20 @@ func init() {
 				return err
 			}
 			defer wh.Close()
-			res, err := wh.Rollup(ctx, o)
+			// Recorded like a scheduled rollup (trigger "cli"): dashboard jobs and
+			// /admin/jobs show it. Holding the warehouse, this process is its only user:
+			// runs left RUNNING were stopped (a rollup killed here, say).
+			if n, err := wh.AbandonRuns(ctx, time.Now()); err == nil && n > 0 {
+				env.log.Warn("runs left RUNNING by a stopped process marked FAILED", "runs", n)
+			}
+			runner := jobs.NewRunner(wh, env.log, nil)
+			defer context.AfterFunc(ctx, runner.Cancel)()
+			var res warehouse.RollupResult
+			err = runner.Do(jobs.Job{Name: "rollup", Run: func(ctx context.Context) (jobs.Outcome, error) {
+				var err error
+				res, err = wh.Rollup(ctx, o)
+				return jobs.Outcome{Detail: res.String()}, err
+			}}, "cli")
 			if err != nil {
 				return err
 			}

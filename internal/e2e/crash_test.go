@@ -40,11 +40,13 @@ func command(bin string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-func mustRun(t *testing.T, bin string, args ...string) {
+func mustRun(t *testing.T, bin string, args ...string) string {
 	t.Helper()
-	if out, err := command(bin, args...).CombinedOutput(); err != nil {
+	out, err := command(bin, args...).CombinedOutput()
+	if err != nil {
 		t.Fatalf("dashboard %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
+	return string(out)
 }
 
 // dumpWarehouse renders every summary and fact table, sorted, as text.
@@ -129,6 +131,14 @@ func TestRollupSurvivesKill(t *testing.T) {
 	mustRun(t, bin, "rollup", "--data-dir", d, "--log-level", "error")
 	if got := dumpWarehouse(t, d); got != want {
 		t.Fatalf("the warehouse after killed rollups differs from an uninterrupted rollup")
+	}
+	// The rollups are in the run records: the finished ones DONE (a kill may come after
+	// the record, while the process closes), a killed one that had started its record
+	// FAILED (marked by the next rollup), none left RUNNING.
+	out := mustRun(t, bin, "jobs", "--data-dir", d, "--log-level", "error")
+	done, failed := strings.Count(out, " DONE "), strings.Count(out, " FAILED ")
+	if done < 9-killed || done+failed > 9 || failed > killed || strings.Contains(out, "RUNNING") || !strings.Contains(out, " cli ") {
+		t.Errorf("dashboard jobs after %d killed rollups of 9:\n%s", killed, out)
 	}
 }
 
