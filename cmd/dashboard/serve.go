@@ -81,6 +81,9 @@ func init() {
 				return err
 			}
 			defer wh.Close()
+			if n, err := wh.AbandonRuns(ctx, time.Now()); err == nil && n > 0 {
+				env.log.Warn("runs left RUNNING by a stopped process marked FAILED", "runs", n)
+			}
 			if err := wh.Refresh(ctx); err != nil {
 				return err
 			}
