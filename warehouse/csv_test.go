@@ -15,11 +15,7 @@ import (
 // (strconv 'f', -1): no exponent, no trailing ".0", tiny and huge magnitudes expanded.
 func TestFloatCellMatchesJSON(t *testing.T) {
 	ctx := context.Background()
-	w, err := Open(ctx, Options{Dir: filepath.Join(t.TempDir(), "wh"), MemoryLimit: "1GB"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := emptyWarehouse(t)
 	vals := []float64{0, 1, -1, 0.5, 0.941, 0.69, 5e-05, 1.2345e-05, -5e-05, 0.0001, 0.00012345, 1e-7, 1e-300,
 		0.30000000000000004, 0.1234567890123456789, 123456.789, 1e15, 1e16, 1e20, 1.2345678901234567e+20, -2.5e21,
 		math.MaxFloat64, math.SmallestNonzeroFloat64}
@@ -57,11 +53,7 @@ func TestFloatCellMatchesJSON(t *testing.T) {
 // as every one of the 28 pairs, each about as often (a chi-square test).
 func TestRandomSampleIsUniform(t *testing.T) {
 	ctx := context.Background()
-	w, err := Open(ctx, Options{Dir: filepath.Join(t.TempDir(), "wh"), MemoryLimit: "1GB"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := emptyWarehouse(t)
 	const seeds, pairs = 2800, 28
 	counts := map[string]int{}
 	for seed := range int64(seeds) {
@@ -83,4 +75,15 @@ func TestRandomSampleIsUniform(t *testing.T) {
 	if chi2 > 61 { // 27 degrees of freedom: p < 0.0003 for a uniform draw
 		t.Errorf("chi-square %.1f over %v: not uniform", chi2, counts)
 	}
+}
+
+// emptyWarehouse is a new warehouse in a temporary directory, closed when the test ends.
+func emptyWarehouse(t *testing.T) *Warehouse {
+	t.Helper()
+	w, err := Open(context.Background(), Options{Dir: filepath.Join(t.TempDir(), "wh"), MemoryLimit: "1GB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return w
 }
