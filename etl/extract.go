@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -135,6 +136,9 @@ func extract(ctx context.Context, o Options, lake *lakeDir, run *Run) error {
 		return err
 	}
 	run.FilesSeen = len(found)
+	if err := forgetMisnamed(o, lake, found, manifest); err != nil {
+		return err
+	}
 	var files, misnamed []LandingFile
 	for _, f := range found {
 		if m, ok := manifest[f.key()]; ok && m.Size == f.Size && m.ModTime == f.ModTime {
@@ -195,13 +199,45 @@ func quarantineMisnamed(o Options, lake *lakeDir, run *Run, files []LandingFile,
 		shown := strings.ToValidUTF8(f.Rel, "\uFFFD")
 		e := QuarantineEntry{File: shown, Line: 1,
 			Reason: "file: the path is not valid UTF-8 (" + f.key() + "); rename the file to load it"}
-		sum := sha256.Sum256([]byte(f.Rel))
-		if err := writeQuarantine(o.QuarantineDir, shown+"."+hex.EncodeToString(sum[:6])+"-misnamed", []QuarantineEntry{e}); err != nil {
+		if err := writeQuarantine(o.QuarantineDir, misnamedQuarantine(f.Rel), []QuarantineEntry{e}); err != nil {
 			return err
 		}
 		run.Lines++
 		run.Quarantined++
 		manifest[f.key()] = manifestEntry{Size: f.Size, ModTime: f.ModTime, Lines: 1, Quarantined: 1, Run: run.ID}
+	}
+	return lake.writeManifest(manifest)
+}
+
+// misnamedQuarantine names the quarantine file of a landing path that is not UTF-8 (as
+// writeQuarantine takes it).
+func misnamedQuarantine(rel string) string {
+	sum := sha256.Sum256([]byte(rel))
+	return strings.ToValidUTF8(rel, "\uFFFD") + "." + hex.EncodeToString(sum[:6]) + "-misnamed"
+}
+
+// forgetMisnamed drops the quarantine entry and manifest entry of each misnamed file that
+// is gone from landing/ (renamed, to load, or removed): its entry stood for lines never
+// read, which now load under the new name or are withdrawn.
+func forgetMisnamed(o Options, lake *lakeDir, found []LandingFile, manifest map[string]manifestEntry) error {
+	present := make(map[string]bool, len(found))
+	for _, f := range found {
+		present[f.key()] = true
+	}
+	changed := false
+	for key := range manifest {
+		rel, err := strconv.Unquote(key)
+		if err != nil || !strings.HasPrefix(key, `"`) || utf8.ValidString(rel) || present[key] {
+			continue
+		}
+		if err := writeQuarantine(o.QuarantineDir, misnamedQuarantine(rel), nil); err != nil {
+			return err
+		}
+		delete(manifest, key)
+		changed = true
+	}
+	if !changed {
+		return nil
 	}
 	return lake.writeManifest(manifest)
 }

@@ -1126,4 +1126,23 @@ func TestPathNotUTF8(t *testing.T) {
 	if run := d.extract(t); run.Loaded.Messages != 1 || run.Quarantined != 1 {
 		t.Errorf("renamed file: %+v, want its message loaded and its bad line quarantined", run)
 	}
+	// Its placeholder entry is gone: each line is in the lake or in quarantine, not both.
+	for _, e := range readQuarantine(t, d.quarantine) {
+		if strings.HasPrefix(e.File, "bin") && e.File != "bin.ndjson" {
+			t.Errorf("stale entry of the renamed file: %+v", e)
+		}
+	}
+}
+
+// TestMisnamedAliasDoesNotHideAFile: a file reached by a name that is not UTF-8 and by
+// one that is loads under the one that is, even when the other sorts first.
+func TestMisnamedAliasDoesNotHideAFile(t *testing.T) {
+	d := newDataDir(t)
+	d.writeLines(t, "B.ndjson", msg("m-b", "2026-01-05T10:00:00Z"))
+	if err := os.Symlink("B.ndjson", filepath.Join(d.landing, "A\xff.ndjson")); err != nil {
+		t.Fatal(err)
+	}
+	if run := d.extract(t); run.Files != 1 || run.Loaded.Messages != 1 || run.Quarantined != 0 {
+		t.Errorf("run %+v: want B.ndjson read once and loaded", run)
+	}
 }

@@ -92,20 +92,28 @@ func Discover(dir string) ([]LandingFile, error) {
 		return nil, fmt.Errorf("discover landing files in %s: %w", dir, err)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Rel < out[j].Rel })
-	// Each file once, under its first name: its lines are not read twice.
+	// Each file once, under its first name (its first UTF-8 name: a name that is not
+	// UTF-8 cannot be loaded, see quarantineMisnamed): its lines are not read twice.
 	type fileID struct{ dev, ino uint64 }
-	seen := make(map[fileID]bool, len(out))
+	at := make(map[fileID]int, len(out)) // index in kept
 	kept := out[:0]
 	for _, f := range out {
-		if st, ok := f.info.Sys().(*syscall.Stat_t); ok {
-			id := fileID{uint64(st.Dev), st.Ino}
-			if seen[id] {
-				continue
-			}
-			seen[id] = true
+		st, ok := f.info.Sys().(*syscall.Stat_t)
+		if !ok {
+			kept = append(kept, f)
+			continue
 		}
+		id := fileID{uint64(st.Dev), st.Ino}
+		if i, seen := at[id]; seen {
+			if !utf8.ValidString(kept[i].Rel) && utf8.ValidString(f.Rel) {
+				kept[i].Rel, kept[i].Abs = f.Rel, f.Abs
+			}
+			continue
+		}
+		at[id] = len(kept)
 		kept = append(kept, f)
 	}
+	sort.Slice(kept, func(i, j int) bool { return kept[i].Rel < kept[j].Rel })
 	return kept, nil
 }
 
