@@ -490,6 +490,28 @@ func (s *Snapshot) channel(k TenantKey, uuid string) *Channel {
 // Channel is the tenant's channel as the API shows it.
 func (s *Snapshot) Channel(k TenantKey, uuid string) *Channel { return s.channel(k, uuid) }
 
+// Busiest is the tenant with the most traffic hours, and its last one (Unix hours): what
+// a welcome message can point at. ok is false when no tenant has traffic.
+func (s *Snapshot) Busiest() (k TenantKey, lastHour int64, ok bool) {
+	best := 0
+	for tk, t := range s.tenants {
+		if n := len(t.counts); n > best || n == best && n > 0 && tenantLess(tk, k) {
+			k, lastHour, best, ok = tk, t.counts[n-1].hour, n, true
+		}
+	}
+	return k, lastHour, ok
+}
+
+func tenantLess(a, b TenantKey) bool {
+	if a.Org != b.Org {
+		return a.Org < b.Org
+	}
+	if a.Env != b.Env {
+		return a.Env < b.Env
+	}
+	return a.Bot < b.Bot
+}
+
 func floorDay(hour int64) int64 {
 	d := hour / 24
 	if hour < 0 && hour%24 != 0 {

@@ -123,6 +123,28 @@ func TestRefreshAfterAMissedGeneration(t *testing.T) {
 
 func mustDay(s string) (t timeT) { t, _ = parseDay(s); return t }
 
+// TestBusiest: the tenant with the most traffic hours, and its last hour.
+func TestBusiest(t *testing.T) {
+	l := newServingLake(t)
+	if _, _, ok := l.w.Snapshot().Busiest(); ok {
+		t.Fatal("an empty warehouse has a busiest tenant")
+	}
+	l.land("a", generate.Options{Seed: 3, Messages: 3000, Days: 4, Start: mustDay("2026-03-01")})
+	snap := l.w.Snapshot()
+	k, last, ok := snap.Busiest()
+	if !ok {
+		t.Fatal("no busiest tenant")
+	}
+	for tk, td := range snap.tenants {
+		if len(td.counts) > len(snap.tenants[k].counts) {
+			t.Errorf("%v has %d hours, more than the busiest %v", tk, len(td.counts), k)
+		}
+	}
+	if want := snap.tenants[k].counts[len(snap.tenants[k].counts)-1].hour; last != want || last < mustDay("2026-03-04").Unix()/3600 {
+		t.Errorf("last hour %d, want %d (on 2026-03-04)", last, want)
+	}
+}
+
 func countsByName(t *tenantData) []string {
 	var out []string
 	for _, c := range t.counts {

@@ -13,6 +13,7 @@ import (
 	"github.com/dashboard-analytics/dashboard/etl"
 	"github.com/dashboard-analytics/dashboard/etl/generate"
 	"github.com/dashboard-analytics/dashboard/jobs"
+	"github.com/dashboard-analytics/dashboard/warehouse"
 )
 
 func init() {
@@ -153,7 +154,7 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 		sched.Stop(sctx)
 	}()
 	return serveHTTP(ctx, env, srv.Handler(), func(addr string) {
-		printWelcome(env, addr, demoToken)
+		printWelcome(env, addr, demoToken, wh.Snapshot())
 	})
 }
 
@@ -184,16 +185,22 @@ func newToken() string {
 	return "demo-" + hex.EncodeToString(b)
 }
 
-func printWelcome(env *cmdEnv, addr, token string) {
+func printWelcome(env *cmdEnv, addr, token string, snap *warehouse.Snapshot) {
 	host := addr
 	if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") || strings.HasPrefix(host, ":") {
 		host = "localhost" + host[strings.LastIndex(host, ":"):]
 	}
 	base := "http://" + host
+	// The examples ask about the busiest bot's last 30 days of data (the demo's first bot
+	// and today when nothing is loaded yet).
 	t := generate.DefaultTenants()[0]
-	tenant := fmt.Sprintf("%s/org/%s/env/%s/bot/%s", base, t.OrgUUID, t.EnvUUID, t.BotUUID)
-	end := time.Now().UTC().Format("2006-01-02")
-	start := time.Now().UTC().AddDate(0, 0, -29).Format("2006-01-02")
+	k, last := warehouse.TenantKey{Org: t.OrgUUID, Env: t.EnvUUID, Bot: t.BotUUID}, time.Now().UTC()
+	if bk, h, ok := snap.Busiest(); ok {
+		k, last = bk, time.Unix(h*3600, 0).UTC()
+	}
+	tenant := fmt.Sprintf("%s/org/%s/env/%s/bot/%s", base, k.Org, k.Env, k.Bot)
+	end := last.Format("2006-01-02")
+	start := last.AddDate(0, 0, -29).Format("2006-01-02")
 	auth := ""
 	switch {
 	case token != "":

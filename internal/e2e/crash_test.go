@@ -390,4 +390,7 @@ func TestSigtermIsACleanStop(t *testing.T) {
 	if !strings.Contains(out.String(), string(bytes.TrimSpace(token))) {
 		t.Errorf("the start did not print the kept token: %s", out.String())
 	}
+	if !strings.Contains(out.String(), bigTenant+"/dashboard/summary") { // the busiest bot
+		t.Errorf("the welcome's examples do not ask the busiest bot: %s", out.String())
+	}
 }
