@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"strconv"
@@ -53,22 +54,26 @@ type reportBody struct {
 
 const maxBodyBytes = 64 << 10
 
-// jsonInt reads an optional JSON integer field as the text parseHour expects.
+// jsonInt reads an optional JSON integer field as the text parseHour expects. A number
+// with an integral value is an integer (3.0 = 3 = 3e0, as Jackson and the log format read
+// it); a JSON string holding digits is a wrong type, as in the log: the seed's bodies send
+// numbers, and "3" and 3 must not mean one thing for startHour and another for sampleSize.
 func jsonInt(name string, raw json.RawMessage) (*string, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
 	var n json.Number
-	// A JSON string holding digits is a wrong type, as in the log format: the seed's
-	// bodies send numbers, and "3" and 3 must not mean one thing for startHour and
-	// another for sampleSize.
 	if raw[0] == '"' || json.Unmarshal(raw, &n) != nil {
 		return nil, badParam(name, "must be an integer, got "+string(raw))
 	}
-	if _, err := strconv.Atoi(n.String()); err != nil {
-		return nil, badParam(name, "must be an integer, got "+n.String())
-	}
 	v := n.String()
+	if _, err := strconv.Atoi(v); err != nil {
+		f, ferr := strconv.ParseFloat(v, 64)
+		if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+			return nil, badParam(name, "must be an integer, got "+v)
+		}
+		v = strconv.FormatFloat(f, 'f', 0, 64)
+	}
 	return &v, nil
 }
 

@@ -172,7 +172,7 @@ func TestReportsEndToEnd(t *testing.T) {
 		{"/messages/request_report", `{` + rng + `,"reportType":"OLDEST","sampleSize":10000,"filterField":"intent","filterTerm":"SAUDACAO"}`},
 		{"/messages/request_report", `{` + rng + `,"reportType":"RANDOM","sampleSize":25}`},
 		{"/messages/request_report", `{` + rng + `,"reportType":"GROUPED","sampleSize":10000}`},
-		{"/conversations/request_report", `{` + rng + `,"reportType":"LATEST","sampleSize":7,"exportType":"XLSX"}`},
+		{"/conversations/request_report", `{` + rng + `,"reportType":"LATEST","sampleSize":7.0,"startHour":0e0,"exportType":"XLSX"}`},
 		{"/conversations/details/request_report?sessionCode=fb-jCZyhW8dc", ``},
 		{"/messages/request_report", `{` + rng + `,"reportType":"latest","sampleSize":5,"exportType":"parquet"}`},
 	}
@@ -354,6 +354,9 @@ func TestReportsTenantIsolationAndErrors(t *testing.T) {
 		{"/messages/request_report", `{"startDate":"2025-11-01","endDate":"2026-02-28","endHour":"3","reportType":"LATEST"}`, "endHour"},
 		{"/messages/request_report", `{"startDate":"2025-11-01","endDate":"2026-02-28","sampleSize":"10","reportType":"LATEST"}`, "sampleSize"},
 		{"/messages/request_report", `{"startDate":"2025-11-01","endDate":"2026-02-28","sampleSize":2.5,"reportType":"LATEST"}`, "sampleSize"},
+		{"/messages/request_report", `{"startDate":"2025-11-01","endDate":"2026-02-28","sampleSize":1e5,"reportType":"LATEST"}`, "sampleSize"},
+		{"/messages/request_report", `{"startDate":"2025-11-01","endDate":"2026-02-28","sampleSize":99999999999999999999,"reportType":"LATEST"}`, "sampleSize"},
+		{"/messages/request_report", `{"startDate":"2025-11-01","endDate":"2026-02-28","startHour":23.5,"reportType":"LATEST"}`, "startHour"},
 		{"/messages/request_report", `{"startDate":"2025-11-01","endDate":"2026-02-28","channelUuids":"x","reportType":"LATEST"}`, "channelUuids"},
 		{"/conversations/details/request_report", ``, "sessionCode"},
 	}
