@@ -188,7 +188,7 @@ func extract(ctx context.Context, o Options, lake *lakeDir, run *Run) error {
 // the file is not read: it is quarantined whole as one line, like the unreadable rest of
 // a damaged .gz file, and stays in landing/ until it is renamed (the renamed file loads
 // as a new one). Lines read = lake rows + duplicates + superseded + quarantined holds.
-// The entry's file is the path with each invalid byte shown as U+FFFD, and the reason
+// The entry's file is the path with each invalid sequence shown as U+FFFD; the reason
 // quotes the exact path. Its quarantine file is named after the entry's file plus a hash
 // of the exact path (`a\uFFFD.ndjson.3f2a…-misnamed.bad.ndjson`): two misnamed files never
 // share one, and no landing file's quarantine (its path + ".bad.ndjson", the path ending
