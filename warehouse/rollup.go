@@ -29,7 +29,10 @@ type RollupResult struct {
 	MessageDays      int
 	ConversationDays int
 	Generation       int64
-	Took             time.Duration
+	// Unchanged: nothing to roll up (no partition and no channel file changed since the
+	// last rollup): no new generation, so the snapshot and the cached answers stay.
+	Unchanged bool
+	Took      time.Duration
 	// Where the time went: the summary tables, the fact tables (with the lookup
 	// indexes), and the commit (DuckDB writes the changes back, indexes included).
 	Summaries, Facts, Commit time.Duration
@@ -37,6 +40,9 @@ type RollupResult struct {
 
 func (r RollupResult) String() string {
 	ms := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+	if r.Unchanged {
+		return fmt.Sprintf("rollup: nothing changed in the lake since generation %d took=%s", r.Generation, ms(r.Took))
+	}
 	return fmt.Sprintf("rollup: message_days=%d conversation_days=%d generation=%d took=%s (summaries=%s facts=%s commit=%s)",
 		r.MessageDays, r.ConversationDays, r.Generation, ms(r.Took), ms(r.Summaries), ms(r.Facts), ms(r.Commit))
 }
@@ -45,6 +51,23 @@ type partition struct {
 	day         string // YYYY-MM-DD
 	files       []string
 	fingerprint string
+}
+
+// catalogDay is the day under which rolled_partitions keeps the channel files'
+// fingerprint (the catalog has no day).
+const catalogDay = "0001-01-01"
+
+// filesFingerprint fingerprints files by name, size and modification time.
+func filesFingerprint(paths []string) (string, error) {
+	h := sha256.New()
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s:%d:%d\n", filepath.Base(p), info.Size(), info.ModTime().UnixNano())
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32], nil
 }
 
 // lakePartitions lists a dataset's day partitions and their fingerprints (file names,
@@ -99,7 +122,7 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 	var bodyDone time.Time
 	err := w.db.Tx(ctx, func(tx *sql.Tx) error {
 		defer func() { bodyDone = time.Now() }()
-		rolled := map[string]map[string]string{"messages": {}, "conversations": {}}
+		rolled := map[string]map[string]string{"messages": {}, "conversations": {}, "channels": {}}
 		rows, err := tx.QueryContext(ctx, "SELECT dataset, strftime(day, '%Y-%m-%d'), fingerprint FROM rolled_partitions")
 		if err != nil {
 			return err
@@ -154,6 +177,15 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 			sort.Strings(touchedDays[ds])
 		}
 		res.MessageDays, res.ConversationDays = len(touchedDays["messages"]), len(touchedDays["conversations"])
+		chanFiles, _ := filepath.Glob(filepath.Join(w.opts.LakeDir, "channels", "*.parquet"))
+		chanFP, err := filesFingerprint(chanFiles)
+		if err != nil {
+			return fmt.Errorf("channel files: %w", err)
+		}
+		if res.MessageDays+res.ConversationDays == 0 && chanFP == rolled["channels"][catalogDay] {
+			res.Unchanged = true
+			return tx.QueryRowContext(ctx, "SELECT generation FROM rollup_generation").Scan(&res.Generation)
+		}
 		// A large backfill (bulk) reads every day anyway: it skips the narrow lookups of
 		// the days to read, and drops the lookup indexes to build them once at the end.
 		bulk := res.MessageDays+res.ConversationDays > 2*bulkIndexDays
@@ -241,8 +273,13 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 				}
 			}
 		}
-		chanFiles, _ := filepath.Glob(filepath.Join(w.opts.LakeDir, "channels", "*.parquet"))
 		if err := w.runScript(ctx, tx, "rollup_channels.sql", map[string][]string{"channels": chanFiles}, false); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM rolled_partitions WHERE dataset = 'channels'"); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO rolled_partitions VALUES ('channels', CAST(? AS DATE), ?, ?)", catalogDay, chanFP, w.opts.Now().UTC()); err != nil {
 			return err
 		}
 		// The catalog may change without any partition: always a new generation.
@@ -255,6 +292,9 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 		return res, err
 	}
 	res.Took, res.Commit = time.Since(start), time.Since(bodyDone)
+	if res.Unchanged {
+		return res, nil
+	}
 	var days []string
 	seen := map[string]bool{}
 	for _, list := range touched {

@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -176,4 +177,37 @@ func topicsByName(t *tenantData, rows []topicCount, names []string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestRollupWithNothingNewKeepsTheGeneration: a rollup that finds no changed partition
+// and no changed channel file makes no new generation (the snapshot and the cached
+// answers stay); a changed catalog alone makes one.
+func TestRollupWithNothingNewKeepsTheGeneration(t *testing.T) {
+	ctx := context.Background()
+	l := newServingLake(t)
+	l.land("a", generate.Options{Seed: 3, Messages: 2000, Days: 2, Start: mustDay("2026-03-01")})
+	before := l.w.Snapshot()
+	res, err := l.w.Rollup(ctx, RollupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Unchanged || res.Generation != before.Generation || l.w.Snapshot() != before {
+		t.Fatalf("a rollup with nothing new: %+v, snapshot generation %d → %d", res, before.Generation, l.w.Snapshot().Generation)
+	}
+	// Forced days are rolled up again: a new generation.
+	if res, err = l.w.Rollup(ctx, RollupOptions{From: mustDay("2026-03-01"), To: mustDay("2026-03-01")}); err != nil || res.Unchanged || res.Generation != before.Generation+1 {
+		t.Fatalf("a forced day: %+v, %v", res, err)
+	}
+	// A channel file alone (a catalog-only landing file): a new generation.
+	gen := res.Generation
+	line := `{"kind":"channel","orgUuid":"11111111-1111-4111-8111-111111111111","envUuid":"22222222-2222-4222-8222-222222222222","botUuid":"33333333-3333-4333-8333-333333333333","uuid":"44444444-4444-4444-8444-444444444444","name":"New","channelType":{"id":1,"name":"WEBCHAT","image":"","channelClassification":{"id":1,"name":"Chat"}}}` + "\n"
+	if err := os.WriteFile(filepath.Join(l.eo.LandingDir, "catalog.ndjson"), []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := etl.Extract(ctx, l.eo); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = l.w.Rollup(ctx, RollupOptions{}); err != nil || res.Unchanged || res.Generation != gen+1 || l.w.Snapshot().Generation != gen+1 {
+		t.Fatalf("a new channel file: %+v, %v", res, err)
+	}
 }
