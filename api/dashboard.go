@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"math"
 	"net/http"
 
 	"github.com/dashboard-analytics/dashboard/internal/calendar"
@@ -93,13 +94,34 @@ type labels struct {
 	hours, days, weeks, month []int32 // ends in blob, per bucket
 }
 
+// hourLabel is the length of `{"date":"yyyy-MM-ddTHH:mm:ss.SSSZ","value":`; the hour's
+// two digits are at hourDigits.
+const hourLabel, hourDigits = 43, 20
+
 func newLabels(cal *calendar.Calendar) *labels {
-	l := &labels{blob: make([]byte, 0, (len(cal.Hours)+len(cal.Days)+len(cal.Months))*40+len(cal.Weeks)*64)}
+	l := &labels{blob: make([]byte, 0, (len(cal.Hours)+len(cal.Days)+len(cal.Months))*hourLabel+len(cal.Weeks)*72),
+		hours: make([]int32, 0, len(cal.Hours)), days: make([]int32, 0, len(cal.Days)),
+		weeks: make([]int32, 0, len(cal.Weeks)), month: make([]int32, 0, len(cal.Months))}
 	j := jw{b: l.blob}
+	// An hour's label is the previous one of its day with two digits changed.
+	prevDay, prev := int64(math.MinInt64), 0
 	for _, h := range cal.Hours {
-		j.raw(`{"date":`)
-		j.time(h)
-		j.raw(`,"value":`)
+		day := h - h%(24*calendar.HourMicros) // the epoch-relative day; hours here are >= year 1
+		if h < 0 {
+			day = math.MinInt64 // before 1970: formatted whole
+		}
+		if day != prevDay || day == math.MinInt64 {
+			prev, prevDay = len(j.b), day
+			j.raw(`{"date":`)
+			j.time(h)
+			j.raw(`,"value":`)
+		} else {
+			at := len(j.b)
+			j.b = append(j.b, j.b[prev:prev+hourLabel]...)
+			hh := h / calendar.HourMicros % 24
+			j.b[at+hourDigits], j.b[at+hourDigits+1] = byte('0'+hh/10), byte('0'+hh%10)
+			prev = at
+		}
 		l.hours = append(l.hours, int32(len(j.b)))
 	}
 	for _, d := range cal.Days {

@@ -2,7 +2,9 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"net/url"
 	"strings"
 	"testing"
@@ -648,4 +650,45 @@ func FuzzNeedsStrictParse(f *testing.F) {
 			t.Fatalf("%q: Go's parser says %v, but the fast path would pass it", raw, err)
 		}
 	})
+}
+
+// BenchmarkCalendarAndLabels: the per-request layout of a 30-day and a 1-year range and
+// its bucket labels (what every distinct analytics answer pays before counting).
+func BenchmarkCalendarAndLabels(b *testing.B) {
+	start := time.Date(2026, 1, 7, 0, 0, 0, 0, time.UTC).Unix() / 3600
+	for _, days := range []int64{30, 365} {
+		b.Run(fmt.Sprintf("%dd", days), func(b *testing.B) {
+			for b.Loop() {
+				newLabels(calendar.Build(start, start+days*24, calendar.NewMask(0, 23)))
+			}
+		})
+	}
+}
+
+// TestLabelsMatchAFullFormat: the hour labels patched from the previous one of their day
+// read exactly as formatting each in full (any mask, before 1970, across years).
+func TestLabelsMatchAFullFormat(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 5))
+	for _, start := range []int64{
+		time.Date(2025, 12, 30, 17, 0, 0, 0, time.UTC).Unix() / 3600,
+		time.Date(1969, 12, 30, 5, 0, 0, 0, time.UTC).Unix() / 3600,
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).Unix() / 3600,
+		time.Date(9999, 12, 29, 3, 0, 0, 0, time.UTC).Unix() / 3600,
+	} {
+		for range 20 {
+			cal := calendar.Build(start, start+int64(1+r.IntN(24*40)), calendar.NewMask(r.IntN(24), r.IntN(24)))
+			l := newLabels(cal)
+			from := int32(0)
+			for i, h := range cal.Hours {
+				var j jw
+				j.raw(`{"date":`)
+				j.time(h)
+				j.raw(`,"value":`)
+				if got := string(l.blob[from:l.hours[i]]); got != string(j.b) {
+					t.Fatalf("hour %d: %s, want %s", h, got, j.b)
+				}
+				from = l.hours[i]
+			}
+		}
+	}
 }

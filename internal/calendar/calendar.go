@@ -54,43 +54,40 @@ type Calendar struct {
 	Mask                               Mask
 }
 
-// Build lays out [start, end) (hours since the epoch).
+// Build lays out [start, end) (hours since the epoch). The day, week and month of an
+// hour are worked out once per UTC day (every UTC day is 24 hours).
 func Build(start, end int64, mask Mask) *Calendar {
-	n := int(end - start)
-	if n < 0 {
-		n = 0
-	}
-	c := &Calendar{Start: start, End: end, Mask: mask,
+	n := max(int(end-start), 0)
+	c := &Calendar{Start: start, End: end, Mask: mask, Hours: make([]int64, 0, n),
+		Days:    make([]int64, 0, n/24+2),
 		HourIdx: make([]int32, n), DayIdx: make([]int32, n), WeekIdx: make([]int32, n), MonthIdx: make([]int32, n)}
-	lastDay, lastMonth := int64(-1<<62), int64(-1<<62)
+	lastMonth := int64(-1 << 62)
 	var lastWeek Week
-	for i := 0; i < n; i++ {
+	for i := 0; i < n; {
 		h := start + int64(i)
-		if mask[hourOfDay(h)] {
-			c.HourIdx[i] = int32(len(c.Hours))
-			c.Hours = append(c.Hours, h*HourMicros)
-		} else {
-			c.HourIdx[i] = -1
+		dayHour := h - int64(hourOfDay(h)) // 00:00 of h's day
+		t := time.UnixMicro(dayHour * HourMicros).UTC()
+		c.Days = append(c.Days, dayHour*HourMicros)
+		month := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+		if month != lastMonth {
+			c.Months = append(c.Months, month)
+			lastMonth = month
 		}
-		t := time.UnixMicro(h * HourMicros).UTC()
-		day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC).UnixMicro()
-		if day != lastDay {
-			c.Days = append(c.Days, day)
-			lastDay = day
-			month := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
-			if m := month.UnixMicro(); m != lastMonth {
-				c.Months = append(c.Months, m)
-				lastMonth = m
-			}
-			w := Week{MonthStart: month.UnixMicro(), Number: WeekNumber(t)}
-			if w != lastWeek {
-				c.Weeks = append(c.Weeks, w)
-				lastWeek = w
-			}
+		if w := (Week{MonthStart: month, Number: WeekNumber(t)}); w != lastWeek {
+			c.Weeks = append(c.Weeks, w)
+			lastWeek = w
 		}
-		c.DayIdx[i] = int32(len(c.Days) - 1)
-		c.WeekIdx[i] = int32(len(c.Weeks) - 1)
-		c.MonthIdx[i] = int32(len(c.Months) - 1)
+		d, w, m := int32(len(c.Days)-1), int32(len(c.Weeks)-1), int32(len(c.Months)-1)
+		for stop := min(n, i+24-hourOfDay(h)); i < stop; i++ {
+			hh := start + int64(i)
+			if mask[hourOfDay(hh)] {
+				c.HourIdx[i] = int32(len(c.Hours))
+				c.Hours = append(c.Hours, hh*HourMicros)
+			} else {
+				c.HourIdx[i] = -1
+			}
+			c.DayIdx[i], c.WeekIdx[i], c.MonthIdx[i] = d, w, m
+		}
 	}
 	return c
 }
