@@ -57,21 +57,29 @@ type partition struct {
 // fingerprint (the catalog has no day).
 const catalogDay = "0001-01-01"
 
-// filesFingerprint fingerprints files by name, size and modification time.
-func filesFingerprint(paths []string) (string, error) {
-	h := sha256.New()
-	for _, p := range paths {
-		info, err := os.Stat(p)
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(h, "%s:%d:%d\n", filepath.Base(p), info.Size(), info.ModTime().UnixNano())
+// parquetFiles lists the Parquet files of dir (none when it does not exist) with their
+// fingerprint (names, sizes and modification times): a rewritten or added file changes it.
+func parquetFiles(dir string) (files []string, fingerprint string, err error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		return nil, "", err
 	}
-	return hex.EncodeToString(h.Sum(nil))[:32], nil
+	h := sha256.New()
+	for _, f := range entries {
+		if f.IsDir() || !strings.HasSuffix(f.Name(), ".parquet") {
+			continue
+		}
+		info, err := f.Info()
+		if err != nil {
+			return nil, "", err
+		}
+		files = append(files, filepath.Join(dir, f.Name()))
+		fmt.Fprintf(h, "%s:%d:%d\n", f.Name(), info.Size(), info.ModTime().UnixNano())
+	}
+	return files, hex.EncodeToString(h.Sum(nil))[:32], nil
 }
 
-// lakePartitions lists a dataset's day partitions and their fingerprints (file names,
-// sizes and modification times): a rewritten or appended partition changes it.
+// lakePartitions lists a dataset's day partitions with their files and fingerprints.
 func lakePartitions(root string) (map[string]partition, error) {
 	out := map[string]partition{}
 	entries, err := os.ReadDir(root)
@@ -86,29 +94,14 @@ func lakePartitions(root string) (map[string]partition, error) {
 		if !e.IsDir() || !ok || len(day) != 10 {
 			continue
 		}
-		dir := filepath.Join(root, e.Name())
-		files, err := os.ReadDir(dir)
+		files, fp, err := parquetFiles(filepath.Join(root, e.Name()))
 		if err != nil {
 			return nil, err
 		}
-		h := sha256.New()
-		p := partition{day: day}
-		for _, f := range files {
-			if f.IsDir() || !strings.HasSuffix(f.Name(), ".parquet") {
-				continue
-			}
-			info, err := f.Info()
-			if err != nil {
-				return nil, err
-			}
-			p.files = append(p.files, filepath.Join(dir, f.Name()))
-			fmt.Fprintf(h, "%s:%d:%d\n", f.Name(), info.Size(), info.ModTime().UnixNano())
-		}
-		if len(p.files) == 0 {
+		if len(files) == 0 {
 			continue
 		}
-		p.fingerprint = hex.EncodeToString(h.Sum(nil))[:32]
-		out[day] = p
+		out[day] = partition{day: day, files: files, fingerprint: fp}
 	}
 	return out, nil
 }
@@ -177,8 +170,7 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 			sort.Strings(touchedDays[ds])
 		}
 		res.MessageDays, res.ConversationDays = len(touchedDays["messages"]), len(touchedDays["conversations"])
-		chanFiles, _ := filepath.Glob(filepath.Join(w.opts.LakeDir, "channels", "*.parquet"))
-		chanFP, err := filesFingerprint(chanFiles)
+		chanFiles, chanFP, err := parquetFiles(filepath.Join(w.opts.LakeDir, "channels"))
 		if err != nil {
 			return fmt.Errorf("channel files: %w", err)
 		}
