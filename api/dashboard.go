@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"math"
 	"net/http"
 
 	"github.com/dashboard-analytics/dashboard/internal/calendar"
@@ -104,13 +103,10 @@ func newLabels(cal *calendar.Calendar) *labels {
 		weeks: make([]int32, 0, len(cal.Weeks)), month: make([]int32, 0, len(cal.Months))}
 	j := jw{b: l.blob}
 	// An hour's label is the previous one of its day with two digits changed.
-	prevDay, prev := int64(math.MinInt64), 0
+	prevDay, prev := int32(-1), 0
 	for _, h := range cal.Hours {
-		day := h - h%(24*calendar.HourMicros) // the epoch-relative day; hours here are >= year 1
-		if h < 0 {
-			day = math.MinInt64 // before 1970: formatted whole
-		}
-		if day != prevDay || day == math.MinInt64 {
+		hour := h / calendar.HourMicros // exact: an hour bucket starts on the hour
+		if day := cal.DayIdx[hour-cal.Start]; day != prevDay {
 			prev, prevDay = len(j.b), day
 			j.raw(`{"date":`)
 			j.time(h)
@@ -118,7 +114,7 @@ func newLabels(cal *calendar.Calendar) *labels {
 		} else {
 			at := len(j.b)
 			j.b = append(j.b, j.b[prev:prev+hourLabel]...)
-			hh := h / calendar.HourMicros % 24
+			hh := calendar.HourOfDay(hour)
 			j.b[at+hourDigits], j.b[at+hourDigits+1] = byte('0'+hh/10), byte('0'+hh%10)
 			prev = at
 		}

@@ -50,8 +50,9 @@ func (f LandingFile) key() string {
 // Discover lists the landing files under dir in file order: byte-wise by relative path.
 // A symbolic link to a regular file is read as a file at the link's path; a link to a
 // directory is not walked (it could lead back above landing/, into quarantine/, or round
-// a cycle), and a link that cannot be followed is no file. landing/ itself may be a link. One file reached by several
-// names (links, hard links) is read once, under the first of its names in file order.
+// a cycle), and a link that cannot be followed is no file. landing/ itself may be a link.
+// One file reached by several names (links, hard links) is read once, under the first
+// of its UTF-8 names in file order (a name that is not UTF-8 only when it has no other).
 func Discover(dir string) ([]LandingFile, error) {
 	var out []LandingFile
 	if real, err := filepath.EvalSymlinks(dir); err == nil {

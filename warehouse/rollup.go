@@ -274,7 +274,7 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 		if _, err := tx.ExecContext(ctx, "INSERT INTO rolled_partitions VALUES ('channels', CAST(? AS DATE), ?, ?)", catalogDay, chanFP, w.opts.Now().UTC()); err != nil {
 			return err
 		}
-		// The catalog may change without any partition: always a new generation.
+		// Something changed (a partition or the catalog): a new generation.
 		if _, err := tx.ExecContext(ctx, "UPDATE rollup_generation SET generation = generation + 1"); err != nil {
 			return err
 		}

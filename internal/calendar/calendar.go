@@ -25,9 +25,10 @@ func NewMask(start, end int) Mask {
 }
 
 // Pass reports whether the hour (hours since the epoch) passes the mask.
-func (m *Mask) Pass(hour int64) bool { return m[hourOfDay(hour)] }
+func (m *Mask) Pass(hour int64) bool { return m[HourOfDay(hour)] }
 
-func hourOfDay(hour int64) int {
+// HourOfDay is the UTC hour of day (0..23) of an hour since the epoch.
+func HourOfDay(hour int64) int {
 	h := hour % 24
 	if h < 0 {
 		h += 24
@@ -65,7 +66,7 @@ func Build(start, end int64, mask Mask) *Calendar {
 	var lastWeek Week
 	for i := 0; i < n; {
 		h := start + int64(i)
-		dayHour := h - int64(hourOfDay(h)) // 00:00 of h's day
+		dayHour := h - int64(HourOfDay(h)) // 00:00 of h's day
 		t := time.UnixMicro(dayHour * HourMicros).UTC()
 		c.Days = append(c.Days, dayHour*HourMicros)
 		month := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).UnixMicro()
@@ -78,9 +79,9 @@ func Build(start, end int64, mask Mask) *Calendar {
 			lastWeek = w
 		}
 		d, w, m := int32(len(c.Days)-1), int32(len(c.Weeks)-1), int32(len(c.Months)-1)
-		for stop := min(n, i+24-hourOfDay(h)); i < stop; i++ {
+		for stop := min(n, i+24-HourOfDay(h)); i < stop; i++ {
 			hh := start + int64(i)
-			if mask[hourOfDay(hh)] {
+			if mask[HourOfDay(hh)] {
 				c.HourIdx[i] = int32(len(c.Hours))
 				c.Hours = append(c.Hours, hh*HourMicros)
 			} else {
