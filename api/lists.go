@@ -18,9 +18,9 @@ import (
 
 func (s *Server) listRoutes() []route {
 	return []route{
-		{"GET", tenantPrefix + "/conversations/list", "conversationsList", "Conversations started in the range: search, sort, page", s.conversationsList, false, true},
-		{"GET", tenantPrefix + "/messages/list", "messagesList", "USER messages in the range: search, filter, sort, page", s.messagesList, false, true},
-		{"GET", tenantPrefix + "/conversations/details", "conversationDetails", "A conversation's messages, USER and BOT", s.conversationDetails, false, true},
+		{"GET", tenantPrefix + "/conversations/list", "conversationsList", "Conversations started in the range: search, sort, page", s.conversationsList, gateTenant, true},
+		{"GET", tenantPrefix + "/messages/list", "messagesList", "USER messages in the range: search, filter, sort, page", s.messagesList, gateTenant, true},
+		{"GET", tenantPrefix + "/conversations/details", "conversationDetails", "A conversation's messages, USER and BOT", s.conversationDetails, gateTenant, true},
 	}
 }
 

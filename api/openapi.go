@@ -52,15 +52,15 @@ func (s *Server) openapiDoc() map[string]any {
 				"text/csv": map[string]any{}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": map[string]any{},
 				"application/vnd.apache.parquet": map[string]any{}}}
 		}
-		if !rt.open {
+		if rt.gate != gateNone {
 			responses["401"] = map[string]any{"$ref": "#/components/responses/Error"}
+			op["security"] = []any{map[string]any{"bearer": []any{}}}
+		}
+		if rt.gate == gateTenant {
 			responses["403"] = map[string]any{"$ref": "#/components/responses/Error"}
 			responses["404"] = map[string]any{"$ref": "#/components/responses/Error"}
 		}
 		responses["405"] = map[string]any{"$ref": "#/components/responses/Error"}
-		if !rt.open || rt.name == "adminJobs" {
-			op["security"] = []any{map[string]any{"bearer": []any{}}}
-		}
 		item, _ := paths[rt.path].(map[string]any)
 		if item == nil {
 			item = map[string]any{}

@@ -30,11 +30,11 @@ func (s *Server) SetReports(r ReportRunner) { s.reports = r }
 
 func (s *Server) reportRoutes() []route {
 	return []route{
-		{"POST", tenantPrefix + "/conversations/request_report", "conversationsRequestReport", "Request a conversations report (202; written in the background)", s.requestConversationsReport, false, false},
-		{"POST", tenantPrefix + "/messages/request_report", "messagesRequestReport", "Request a messages report (202; written in the background)", s.requestMessagesReport, false, false},
-		{"POST", tenantPrefix + "/conversations/details/request_report", "conversationDetailsRequestReport", "Request a report of one conversation's messages", s.requestDetailsReport, false, false},
-		{"GET", tenantPrefix + "/reports/list", "reportsList", "The bot's reports, newest first", s.reportsList, false, false},
-		{"GET", tenantPrefix + "/reports/{reportId}/file", "reportFile", "Download a finished report file", s.reportFile, false, false},
+		{"POST", tenantPrefix + "/conversations/request_report", "conversationsRequestReport", "Request a conversations report (202; written in the background)", s.requestConversationsReport, gateTenant, false},
+		{"POST", tenantPrefix + "/messages/request_report", "messagesRequestReport", "Request a messages report (202; written in the background)", s.requestMessagesReport, gateTenant, false},
+		{"POST", tenantPrefix + "/conversations/details/request_report", "conversationDetailsRequestReport", "Request a report of one conversation's messages", s.requestDetailsReport, gateTenant, false},
+		{"GET", tenantPrefix + "/reports/list", "reportsList", "The bot's reports, newest first", s.reportsList, gateTenant, false},
+		{"GET", tenantPrefix + "/reports/{reportId}/file", "reportFile", "Download a finished report file", s.reportFile, gateTenant, false},
 	}
 }
 

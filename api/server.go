@@ -79,9 +79,18 @@ func (s *Server) Router() *mux.Router { return s.router }
 type route struct {
 	method, path, name, summary string
 	handler                     http.HandlerFunc
-	open                        bool // no token needed
+	gate                        gate // who may call it
 	cached                      bool // answer depends only on the snapshot and the URL
 }
+
+// gate is the check a route runs before its handler.
+type gate int
+
+const (
+	gateNone     gate = iota // open: no token (healthz, openapi)
+	gateTenant               // a token for the path's organization (401, path 400, 403)
+	gateOperator             // any valid token (operator routes)
+)
 
 const tenantPrefix = "/org/{orgUUID}/env/{envUUID}/bot/{botUUID}"
 
@@ -93,17 +102,17 @@ func (s *Server) routeTable() []route {
 
 func (s *Server) dashboardRoutes() []route {
 	return []route{
-		{"GET", "/healthz", "healthz", "Liveness: 200 when the API can read its tables", s.healthz, true, false},
-		{"GET", "/openapi.json", "openapi", "This API as an OpenAPI 3.1 document", s.openapi, true, false},
-		{"GET", tenantPrefix + "/dashboard/summary", "summary", "Whether the bot has data, and since when", s.summary, false, true},
-		{"GET", tenantPrefix + "/messages/report_configurations", "messagesReportConfigurations", "Report limits and export formats (messages)", s.reportConfigurations, false, false},
-		{"GET", tenantPrefix + "/conversations/report_configurations", "conversationsReportConfigurations", "Report limits and export formats (conversations)", s.reportConfigurations, false, false},
-		{"GET", tenantPrefix + "/dashboard/conversations", "dashboardConversations", "Conversations started, per channel, in hour/day/week/month buckets", s.dashboardConversations, false, true},
-		{"GET", tenantPrefix + "/dashboard/messages", "dashboardMessages", "USER messages in hour/day/week/month buckets", s.dashboardMessages, false, true},
-		{"GET", tenantPrefix + "/dashboard/users", "dashboardUsers", "Distinct users (exact) in hour/day/week/month buckets", s.dashboardUsers, false, true},
-		{"GET", tenantPrefix + "/dashboard/accuracy", "dashboardAccuracy", "Share of USER messages understood, and its change", s.dashboardAccuracy, false, true},
-		{"GET", tenantPrefix + "/dashboard/stacking/intents", "stackingIntents", "Intents of USER messages per channel", s.stackingIntents, false, true},
-		{"GET", tenantPrefix + "/dashboard/stacking/flows", "stackingFlows", "Flows travelled by conversations per channel", s.stackingFlows, false, true},
+		{"GET", "/healthz", "healthz", "Liveness: 200 when the API can read its tables", s.healthz, gateNone, false},
+		{"GET", "/openapi.json", "openapi", "This API as an OpenAPI 3.1 document", s.openapi, gateNone, false},
+		{"GET", tenantPrefix + "/dashboard/summary", "summary", "Whether the bot has data, and since when", s.summary, gateTenant, true},
+		{"GET", tenantPrefix + "/messages/report_configurations", "messagesReportConfigurations", "Report limits and export formats (messages)", s.reportConfigurations, gateTenant, false},
+		{"GET", tenantPrefix + "/conversations/report_configurations", "conversationsReportConfigurations", "Report limits and export formats (conversations)", s.reportConfigurations, gateTenant, false},
+		{"GET", tenantPrefix + "/dashboard/conversations", "dashboardConversations", "Conversations started, per channel, in hour/day/week/month buckets", s.dashboardConversations, gateTenant, true},
+		{"GET", tenantPrefix + "/dashboard/messages", "dashboardMessages", "USER messages in hour/day/week/month buckets", s.dashboardMessages, gateTenant, true},
+		{"GET", tenantPrefix + "/dashboard/users", "dashboardUsers", "Distinct users (exact) in hour/day/week/month buckets", s.dashboardUsers, gateTenant, true},
+		{"GET", tenantPrefix + "/dashboard/accuracy", "dashboardAccuracy", "Share of USER messages understood, and its change", s.dashboardAccuracy, gateTenant, true},
+		{"GET", tenantPrefix + "/dashboard/stacking/intents", "stackingIntents", "Intents of USER messages per channel", s.stackingIntents, gateTenant, true},
+		{"GET", tenantPrefix + "/dashboard/stacking/flows", "stackingFlows", "Flows travelled by conversations per channel", s.stackingFlows, gateTenant, true},
 	}
 }
 
@@ -135,9 +144,13 @@ func (s *Server) routes() *mux.Router {
 		if rt.cached {
 			h = s.cached(h)
 		}
-		if !rt.open {
-			// The query is read after the tenant gate: 401, path 400 and 403 come first.
-			h = s.tenantGate(strictQuery(queryNames(rt.name), h))
+		// The query is read after the gate: 401, path 400 and 403 come first.
+		h = strictQuery(queryNames(rt.name), h)
+		switch rt.gate {
+		case gateTenant:
+			h = s.tenantGate(h)
+		case gateOperator:
+			h = s.operatorGate(h.ServeHTTP)
 		}
 		h = s.deadline(h)
 		if s.cfg.Metrics != nil {
