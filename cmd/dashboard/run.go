@@ -41,9 +41,7 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 		return err
 	}
 	defer wh.Close()
-	if n, err := wh.AbandonRuns(ctx, time.Now()); err == nil && n > 0 {
-		env.log.Warn("runs left RUNNING by a stopped process marked FAILED", "runs", n)
-	}
+	abandonStopped(ctx, env, wh)
 	runner := jobs.NewRunner(wh, env.log, nil)
 	eo := extractOptions(env)
 	incremental := jobs.Incremental(s.ScheduleIncremental, eo, wh)

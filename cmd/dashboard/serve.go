@@ -53,11 +53,8 @@ func init() {
 			}
 			defer wh.Close()
 			// Recorded like a scheduled rollup (trigger "cli"): dashboard jobs and
-			// /admin/jobs show it. Holding the warehouse, this process is its only user:
-			// runs left RUNNING were stopped (a rollup killed here, say).
-			if n, err := wh.AbandonRuns(ctx, time.Now()); err == nil && n > 0 {
-				env.log.Warn("runs left RUNNING by a stopped process marked FAILED", "runs", n)
-			}
+			// /admin/jobs show it.
+			abandonStopped(ctx, env, wh)
 			runner := jobs.NewRunner(wh, env.log, nil)
 			defer context.AfterFunc(ctx, runner.Cancel)()
 			var res warehouse.RollupResult
@@ -81,9 +78,7 @@ func init() {
 				return err
 			}
 			defer wh.Close()
-			if n, err := wh.AbandonRuns(ctx, time.Now()); err == nil && n > 0 {
-				env.log.Warn("runs left RUNNING by a stopped process marked FAILED", "runs", n)
-			}
+			abandonStopped(ctx, env, wh)
 			if err := wh.Refresh(ctx); err != nil {
 				return err
 			}
@@ -106,6 +101,14 @@ func openWarehouse(ctx context.Context, env *cmdEnv) (*warehouse.Warehouse, erro
 	return warehouse.Open(ctx, warehouse.Options{
 		Dir: s.WarehouseDir(), LakeDir: s.LakeDir(), Threads: s.Threads, MemoryLimit: s.MemoryLimit, Logger: env.log,
 	})
+}
+
+// abandonStopped marks the job runs a stopped process left RUNNING as FAILED: holding the
+// warehouse, this process is its only user, so none of them still runs.
+func abandonStopped(ctx context.Context, env *cmdEnv, wh *warehouse.Warehouse) {
+	if n, err := wh.AbandonRuns(ctx, time.Now()); err == nil && n > 0 {
+		env.log.Warn("runs left RUNNING by a stopped process marked FAILED", "runs", n)
+	}
 }
 
 func newAPI(wh *warehouse.Warehouse, env *cmdEnv) *api.Server {
