@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -136,7 +135,8 @@ func extract(ctx context.Context, o Options, lake *lakeDir, run *Run) error {
 		return err
 	}
 	run.FilesSeen = len(found)
-	if err := forgetMisnamed(o, lake, found, manifest); err != nil {
+	changed, err := forgetMisnamed(o, found, manifest)
+	if err != nil {
 		return err
 	}
 	var files, misnamed []LandingFile
@@ -151,8 +151,13 @@ func extract(ctx context.Context, o Options, lake *lakeDir, run *Run) error {
 		}
 	}
 	run.Files = len(files) + len(misnamed)
-	if len(misnamed) > 0 {
-		if err := quarantineMisnamed(o, lake, run, misnamed, manifest); err != nil {
+	if err := quarantineMisnamed(o, run, misnamed, manifest); err != nil {
+		return err
+	}
+	if changed || len(misnamed) > 0 {
+		// Before the groups: a crash after it redoes nothing, one before it redoes the
+		// quarantine files, which are rewritten whole.
+		if err := lake.writeManifest(manifest); err != nil {
 			return err
 		}
 	}
@@ -193,7 +198,7 @@ func extract(ctx context.Context, o Options, lake *lakeDir, run *Run) error {
 // of the exact path (`a\uFFFD.ndjson.3f2a…-misnamed.bad.ndjson`): two misnamed files never
 // share one, and no landing file's quarantine (its path + ".bad.ndjson", the path ending
 // in a landing suffix) can be named so.
-func quarantineMisnamed(o Options, lake *lakeDir, run *Run, files []LandingFile, manifest map[string]manifestEntry) error {
+func quarantineMisnamed(o Options, run *Run, files []LandingFile, manifest map[string]manifestEntry) error {
 	for _, f := range files {
 		o.Logger.Warn("landing file path is not valid UTF-8: not read", "file", f.key())
 		shown := strings.ToValidUTF8(f.Rel, "\uFFFD")
@@ -206,7 +211,7 @@ func quarantineMisnamed(o Options, lake *lakeDir, run *Run, files []LandingFile,
 		run.Quarantined++
 		manifest[f.key()] = manifestEntry{Size: f.Size, ModTime: f.ModTime, Lines: 1, Quarantined: 1, Run: run.ID}
 	}
-	return lake.writeManifest(manifest)
+	return nil
 }
 
 // misnamedQuarantine names the quarantine file of a landing path that is not UTF-8 (as
@@ -218,28 +223,26 @@ func misnamedQuarantine(rel string) string {
 
 // forgetMisnamed drops the quarantine entry and manifest entry of each misnamed file that
 // is gone from landing/ (renamed, to load, or removed): its entry stood for lines never
-// read, which now load under the new name or are withdrawn.
-func forgetMisnamed(o Options, lake *lakeDir, found []LandingFile, manifest map[string]manifestEntry) error {
+// read, which now load under the new name or are withdrawn. It reports whether the
+// manifest changed.
+func forgetMisnamed(o Options, found []LandingFile, manifest map[string]manifestEntry) (bool, error) {
 	present := make(map[string]bool, len(found))
 	for _, f := range found {
 		present[f.key()] = true
 	}
 	changed := false
 	for key := range manifest {
-		rel, err := strconv.Unquote(key)
-		if err != nil || !strings.HasPrefix(key, `"`) || utf8.ValidString(rel) || present[key] {
+		rel, ok := misnamedPath(key)
+		if !ok || present[key] {
 			continue
 		}
 		if err := writeQuarantine(o.QuarantineDir, misnamedQuarantine(rel), nil); err != nil {
-			return err
+			return changed, err
 		}
 		delete(manifest, key)
 		changed = true
 	}
-	if !changed {
-		return nil
-	}
-	return lake.writeManifest(manifest)
+	return changed, nil
 }
 
 // groupBytes bounds the uncompressed size of a group of files (gzip counted ×5).

@@ -47,6 +47,15 @@ func (f LandingFile) key() string {
 	return strconv.Quote(f.Rel)
 }
 
+// misnamedPath is the inverse of key for a path that is not valid UTF-8.
+func misnamedPath(key string) (rel string, ok bool) {
+	if !strings.HasPrefix(key, `"`) {
+		return "", false
+	}
+	rel, err := strconv.Unquote(key)
+	return rel, err == nil && !utf8.ValidString(rel)
+}
+
 // Discover lists the landing files under dir in file order: byte-wise by relative path.
 // A symbolic link to a regular file is read as a file at the link's path; a link to a
 // directory is not walked (it could lead back above landing/, into quarantine/, or round
