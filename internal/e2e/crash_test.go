@@ -60,24 +60,11 @@ func dumpWarehouse(t *testing.T, dir string) string {
 	var b strings.Builder
 	for _, tb := range []string{"channels", "message_traffic", "conversation_traffic", "user_activity", "intent_counts", "flow_counts",
 		"messages", "conversations", "conversation_facts", "message_answers"} {
-		rows, err := db.SQL.Query("SELECT * FROM " + tb + " ORDER BY ALL")
-		if err != nil {
-			t.Fatal(err)
+		rows := tableRows(t, db.SQL, tb)
+		for _, r := range rows {
+			fmt.Fprintln(&b, tb, r)
 		}
-		cols, _ := rows.Columns()
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		n := 0
-		for rows.Next() {
-			rows.Scan(ptrs...)
-			fmt.Fprintln(&b, tb, vals)
-			n++
-		}
-		rows.Close()
-		if n == 0 && tb != "message_answers" {
+		if len(rows) == 0 && tb != "message_answers" {
 			t.Fatalf("table %s is empty", tb)
 		}
 	}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -128,7 +129,7 @@ func TestIncrementalRollupEqualsRebuild(t *testing.T) {
 	}
 	for _, table := range []string{"messages", "conversations", "conversation_facts", "message_answers",
 		"message_traffic", "user_activity", "intent_counts", "conversation_traffic", "flow_counts"} {
-		a, b := dumpTable(t, wh, table), dumpTable(t, wb, table)
+		a, b := tableRows(t, wh.DB().SQL, table), tableRows(t, wb.DB().SQL, table)
 		if len(a) == 0 {
 			t.Fatalf("%s is empty", table)
 		}
@@ -159,10 +160,10 @@ func TestIncrementalRollupEqualsRebuild(t *testing.T) {
 	}
 }
 
-// dumpTable is a table's rows as sorted strings.
-func dumpTable(t *testing.T, wh *warehouse.Warehouse, table string) []string {
+// tableRows is a table's rows as sorted strings.
+func tableRows(t *testing.T, db *sql.DB, table string) []string {
 	t.Helper()
-	rows, err := wh.DB().SQL.Query("SELECT CAST(COLUMNS(*) AS VARCHAR) FROM " + table)
+	rows, err := db.Query("SELECT CAST(COLUMNS(*) AS VARCHAR) FROM " + table)
 	if err != nil {
 		t.Fatal(err)
 	}
