@@ -4,4 +4,4 @@
 -- column: DuckDB cannot replay an ALTER of job_runs (its id has a nextval default) from
 -- its WAL (duckdb/duckdb#18259), and a process killed before the next checkpoint would
 -- leave a warehouse that does not open.
-CREATE TABLE IF NOT EXISTS job_run_superseded (id BIGINT PRIMARY KEY, superseded BIGINT NOT NULL);
+CREATE TABLE job_run_superseded (id BIGINT PRIMARY KEY, superseded BIGINT NOT NULL);
