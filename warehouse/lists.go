@@ -113,7 +113,25 @@ func (w *Warehouse) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error
 }
 
 // ListConversations returns one page of conversations and the count of all matches.
+// It reads the list index of the current snapshot when that is built, else DuckDB.
 func (w *Warehouse) ListConversations(ctx context.Context, f ListFilter) (int64, []ConversationRow, error) {
+	snap := w.Snapshot()
+	if li := snap.lists.Load(); li != nil && li.conv != nil {
+		var term []byte
+		if f.SearchBy != "" {
+			var err error
+			if term, err = w.foldTerm(ctx, f.Term); err != nil {
+				return 0, nil, err
+			}
+		}
+		total, rows := li.conv.list(f, term, func() int64 { return snap.Total(f.Query, Conversations) })
+		return total, rows, nil
+	}
+	return w.listConversationsSQL(ctx, f)
+}
+
+// listConversationsSQL answers conversations/list in DuckDB.
+func (w *Warehouse) listConversationsSQL(ctx context.Context, f ListFilter) (int64, []ConversationRow, error) {
 	return listInTx(ctx, w, f, listConversations)
 }
 

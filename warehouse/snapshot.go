@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -112,6 +113,7 @@ type Snapshot struct {
 	Built      time.Time
 	tenants    map[TenantKey]*tenantData
 	catalog    map[TenantKey]map[string]*Channel
+	lists      atomic.Pointer[listIndexes] // set once its build finishes
 }
 
 // Snapshot returns the current snapshot: empty (generation -1) until Refresh runs.
@@ -160,6 +162,9 @@ func (w *Warehouse) refresh(ctx context.Context, days []string) error {
 	w.snapMu.Lock()
 	w.snap = s
 	w.snapMu.Unlock()
+	if w.opts.ListIndex {
+		w.scheduleListIndex(s)
+	}
 	w.log.Info("snapshot loaded", "generation", s.Generation, "tenants", len(s.tenants), "days", len(days),
 		"took", time.Since(start).Round(time.Millisecond))
 	return nil

@@ -35,6 +35,9 @@ type Options struct {
 	MemoryLimit string
 	Logger      *slog.Logger
 	Now         func() time.Time
+	// ListIndex builds the in-memory list index after every snapshot refresh (serve);
+	// without it, or until it is built, lists run in DuckDB.
+	ListIndex bool
 }
 
 // Warehouse is the DuckDB database of summaries and facts.
@@ -46,6 +49,12 @@ type Warehouse struct {
 	snapMu    sync.RWMutex
 	snap      *Snapshot
 	refreshMu sync.Mutex // one snapshot load at a time
+
+	lists     listBuilder
+	closing   context.Context // cancelled by Close: stops a list index build
+	close     context.CancelFunc
+	foldMu    sync.Mutex
+	foldCache map[string][]byte
 }
 
 // File is the database file under the warehouse directory.
@@ -74,7 +83,8 @@ func Open(ctx context.Context, o Options) (*Warehouse, error) {
 		}
 		return nil, err
 	}
-	w := &Warehouse{db: db, opts: o, log: o.Logger}
+	w := &Warehouse{db: db, opts: o, log: o.Logger, foldCache: map[string][]byte{}}
+	w.closing, w.close = context.WithCancel(context.Background())
 	if err := w.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -82,8 +92,12 @@ func Open(ctx context.Context, o Options) (*Warehouse, error) {
 	return w, nil
 }
 
-// Close closes the database.
-func (w *Warehouse) Close() error { return w.db.Close() }
+// Close stops a list index build and closes the database.
+func (w *Warehouse) Close() error {
+	w.close()
+	w.lists.wg.Wait()
+	return w.db.Close()
+}
 
 // DB exposes the database to the packages that store their records here (jobs).
 func (w *Warehouse) DB() *duck.DB { return w.db }

@@ -36,7 +36,7 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 		return err
 	}
 	demo := dataDirEmpty(env) && s.DemoMessages > 0
-	wh, err := openWarehouse(ctx, env)
+	wh, err := openWarehouseFor(ctx, env, true)
 	if err != nil {
 		return err
 	}

@@ -73,7 +73,7 @@ func init() {
 	register("serve", command{
 		summary: "the API alone, over what has been rolled up",
 		run: func(ctx context.Context, env *cmdEnv) error {
-			wh, err := openWarehouse(ctx, env)
+			wh, err := openWarehouseFor(ctx, env, true)
 			if err != nil {
 				return err
 			}
@@ -94,12 +94,19 @@ func init() {
 }
 
 func openWarehouse(ctx context.Context, env *cmdEnv) (*warehouse.Warehouse, error) {
+	return openWarehouseFor(ctx, env, false)
+}
+
+// openWarehouseFor opens the warehouse; a server (serving) also keeps the in-memory
+// list index unless --no-list-index.
+func openWarehouseFor(ctx context.Context, env *cmdEnv, serving bool) (*warehouse.Warehouse, error) {
 	s := &env.settings
 	if err := s.EnsureLayout(); err != nil {
 		return nil, err
 	}
 	return warehouse.Open(ctx, warehouse.Options{
 		Dir: s.WarehouseDir(), LakeDir: s.LakeDir(), Threads: s.Threads, MemoryLimit: s.MemoryLimit, Logger: env.log,
+		ListIndex: serving && !s.NoListIndex,
 	})
 }
 

@@ -34,6 +34,7 @@ func main() {
 	dur := flag.Duration("d", 10*time.Second, "duration")
 	token := flag.String("token", "", "bearer token")
 	gz := flag.Bool("gzip", false, "send Accept-Encoding: gzip")
+	uncached := flag.Bool("uncached", false, "add a unique ignored parameter to every request, so no answer comes from the answer cache")
 	name := flag.String("name", "", "result name")
 	seed := flag.Uint64("seed", 1, "random seed")
 	serveFile := flag.String("serve-file", "", "ceiling mode: serve this file's bytes as JSON on --addr (no load)")
@@ -75,6 +76,7 @@ func main() {
 	}
 	r := loadstat.Run(*name, *conns, *dur, func(c int) func() (int64, error) {
 		rng := rand.New(rand.NewPCG(*seed, uint64(c)))
+		n := 0
 		return func() (int64, error) {
 			q := *fixed
 			if q == "" {
@@ -96,6 +98,10 @@ func main() {
 			}
 			if *extra != "" {
 				q += "&" + *extra
+			}
+			if *uncached {
+				n++
+				q += fmt.Sprintf("&loadgenRequest=%d-%d", c, n)
 			}
 			req, _ := http.NewRequest("GET", *base+"/"+*path+"?"+q, nil)
 			if *token != "" {

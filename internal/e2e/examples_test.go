@@ -50,7 +50,12 @@ func copyTree(t testing.TB, src, dst string) {
 	}
 }
 
-func newDataset(t testing.TB, landing string) *dataset {
+// newDataset extracts landing and rolls it up into a warehouse that keeps the
+// in-memory list index, as serve does, and serves it over HTTP.
+func newDataset(t testing.TB, landing string) *dataset { return newDatasetWith(t, landing, true) }
+
+// newDatasetWith is newDataset; without listIndex, lists run in DuckDB.
+func newDatasetWith(t testing.TB, landing string, listIndex bool) *dataset {
 	t.Helper()
 	dir := t.TempDir()
 	copyTree(t, landing, filepath.Join(dir, "landing"))
@@ -62,7 +67,8 @@ func newDataset(t testing.TB, landing string) *dataset {
 	if err != nil {
 		t.Fatalf("extract: %v", err)
 	}
-	wh, err := warehouse.Open(ctx, warehouse.Options{Dir: filepath.Join(dir, "warehouse"), LakeDir: filepath.Join(dir, "lake"), MemoryLimit: "1GB"})
+	wh, err := warehouse.Open(ctx, warehouse.Options{Dir: filepath.Join(dir, "warehouse"), LakeDir: filepath.Join(dir, "lake"), MemoryLimit: "1GB",
+		ListIndex: listIndex})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +78,10 @@ func newDataset(t testing.TB, landing string) *dataset {
 	}
 	if _, err := wh.Rollup(ctx, warehouse.RollupOptions{}); err != nil {
 		t.Fatalf("rollup: %v", err)
+	}
+	wh.WaitListIndex()
+	if wh.ListIndexBuilt() != listIndex {
+		t.Fatalf("list index built: %v, want %v", wh.ListIndexBuilt(), listIndex)
 	}
 	srv := httptest.NewServer(api.New(wh, api.Config{MaxRangeDays: 366, MaxPageSize: 100, MaxSample: 10000, NoAuth: true}, nil).Handler())
 	t.Cleanup(srv.Close)

@@ -85,6 +85,19 @@ func TestPagesMatchAFullSort(t *testing.T) {
 		return out
 	}
 	pages := 0
+	for _, index := range []bool{false, true} {
+		if index {
+			if err := wh.BuildListIndex(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		checkPages(t, wh, q, all, &pages)
+	}
+	t.Logf("%d pages checked, in DuckDB and from the list index", pages)
+}
+
+func checkPages(t *testing.T, wh *warehouse.Warehouse, q warehouse.Query, all func(table, col, tie string, desc bool) []string, pages *int) {
+	ctx := context.Background()
 	for _, c := range []struct {
 		list, sort, table, col, tie string
 	}{
@@ -93,6 +106,8 @@ func TestPagesMatchAFullSort(t *testing.T) {
 		{"conversations", "conversationStartedAt", "conversation_facts", "started_at", "session_code"},
 		{"conversations", "duration", "conversation_facts", "duration_s", "session_code"},
 		{"conversations", "satisfaction", "conversation_facts", "satisfaction", "session_code"},
+		{"conversations", "userMessages", "conversation_facts", "user_messages", "session_code"},
+		{"conversations", "flowsTravelled", "conversation_facts", "flows_travelled", "session_code"},
 	} {
 		for _, desc := range []bool{false, true} {
 			want := all(c.table, c.col, c.tie, desc)
@@ -125,10 +140,9 @@ func TestPagesMatchAFullSort(t *testing.T) {
 					if total != int64(len(want)) || !slices.Equal(got, exp) {
 						t.Fatalf("%s sort=%s desc=%v size=%d offset=%d: total %d, rows %v; want %d, %v", c.list, c.sort, desc, size, off, total, got, len(want), exp)
 					}
-					pages++
+					*pages++
 				}
 			}
 		}
 	}
-	t.Logf("%d pages checked", pages)
 }
