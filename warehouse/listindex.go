@@ -1,7 +1,6 @@
 package warehouse
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -47,6 +46,19 @@ func (a *arena) add(s string) error {
 	return nil
 }
 
+// addNullable appends row i of col: "" for a NULL, marked as row in nulls when set.
+func (a *arena) addNullable(col arrow.Array, i int, nulls *bitset, row int) error {
+	if col.IsNull(i) {
+		if nulls != nil {
+			nulls.set(row)
+		}
+		return a.add("")
+	}
+	return a.add(rawString(col, i))
+}
+
+func (a *arena) size() int64 { return int64(cap(a.b) + 4*cap(a.off)) }
+
 func (a *arena) bytes(i uint32) []byte { return a.b[a.off[i]:a.off[i+1]] }
 func (a *arena) str(i uint32) string   { return string(a.bytes(i)) }
 
@@ -90,6 +102,10 @@ type idList struct {
 	ids   []uint32
 	start []uint32
 }
+
+func newIDList(n int) idList { return idList{start: append(make([]uint32, 0, n+1), 0)} }
+
+func (l *idList) size() int64 { return int64(4 * (cap(l.ids) + cap(l.start))) }
 
 func (l *idList) add(col *array.List, i int, dict map[string]uint32) {
 	if col != nil && col.IsValid(i) {
@@ -152,236 +168,102 @@ func rawString(col arrow.Array, i int) string {
 	return col.ValueStr(i)
 }
 
-// convSort is one sort order of conversations/list.
-type convSort int
-
-const (
-	bySatisfaction convSort = iota
-	byUserMessages
-	byFlows
-	byStarted
-	byDuration
-	nConvSorts
-)
-
-var convSortOf = map[string]convSort{
-	"satisfaction": bySatisfaction, "userMessages": byUserMessages, "flowsTravelled": byFlows,
-	"conversationStartedAt": byStarted, "duration": byDuration,
-}
-
-// convIndex is conversation_facts in memory, rows ordered by tenant, start time and
-// session code: a range of a tenant is a run of rows, scanned in memory order, and a
-// row number orders ties of the start-time sort. codeRank (the rank of the session
-// code in its tenant) orders ties of the other sorts.
-type convIndex struct {
-	gen      int64
-	tenants  map[TenantKey]*convTenant
-	code     arena // session_code
-	codeF    arena // session_code_f
-	bk, bkF  arena // business_key, business_key_f ("" when NULL)
-	um       arena // user_message ("" when NULL)
-	nullBK   bitset
-	nullUM   bitset
-	nullSat  bitset
-	names    listArena // flows_travelled_names
-	tags     listArena
-	flows    idList // flows_f, as ids of flowIDs
-	flowIDs  map[string]uint32
-	codeSig  []uint64 // pairSig of session_code_f
-	bkSig    []uint64 // pairSig of business_key_f
-	started  []int64  // microseconds
-	duration []int64
-	codeRank []uint32
-	sat      []int32
-	userMsgs []int32
-	nFlows   []int32
+// listTable is what both list indexes share: each tenant's rows are a run of rows in
+// list-time order (startedAt, createdAt), ties by the tie-breaker, so a range is a run
+// of rows scanned in memory order; key[s] holds the sort key of sort s (key[0] is the
+// list time) and null[s] its NULLs; tie is the rank of the tie-breaker (session code,
+// message id) within its tenant.
+type listTable struct {
+	tenants  map[TenantKey]*listTenant
+	key      [][]int64
+	null     []bitset
+	tie      []uint32
 	channel  []uint32 // into channels
 	channels []string
-	bytes    int64 // memory held, for the log and /metrics
 }
 
-// convTenant is one tenant's rows [lo, hi) and its sort permutations: row numbers in
-// ascending (key, row) order, NULLs last (only satisfaction has them; nn counts the
-// others).
-type convTenant struct {
+// timeSort is the sort by list time (the rows' own order).
+const timeSort = 0
+
+// listTenant is one tenant's rows [lo, hi), its channels, and per sort a permutation
+// of its rows in ascending (key, tie) order with NULLs last (nn counts the others).
+type listTenant struct {
 	lo, hi   uint32
-	perm     [nConvSorts][]uint32
-	nn       [nConvSorts]int
+	perm     [][]uint32
+	nn       []int
 	channels map[string]uint32
 }
 
-func (x *convIndex) key(s convSort, i uint32) int64 {
-	switch s {
-	case bySatisfaction:
-		return int64(x.sat[i])
-	case byUserMessages:
-		return int64(x.userMsgs[i])
-	case byFlows:
-		return int64(x.nFlows[i])
-	case byStarted:
-		return x.started[i]
-	default:
-		return x.duration[i]
+func newListTable(n, sorts int) listTable {
+	x := listTable{tenants: map[TenantKey]*listTenant{}, key: make([][]int64, sorts), null: make([]bitset, sorts),
+		tie: make([]uint32, 0, n), channel: make([]uint32, 0, n)}
+	for s := range x.key {
+		x.key[s] = make([]int64, 0, n)
 	}
+	return x
 }
 
-func (x *convIndex) null(s convSort, i uint32) bool { return s == bySatisfaction && x.nullSat.has(i) }
-
-const convIndexSQL = `SELECT org_uuid, env_uuid, bot_uuid, session_code, business_key, user_message, satisfaction,
-	user_messages, flows_travelled, flows_travelled_names, epoch_us(started_at), duration_s, channel_uuid, tags,
-	session_code_f, business_key_f, flows_f,
-	row_number() OVER (PARTITION BY org_uuid, env_uuid, bot_uuid ORDER BY session_code) - 1
-	FROM conversation_facts ORDER BY org_uuid, env_uuid, bot_uuid, started_at, session_code`
-
-// loadConvIndex reads conversation_facts in the read transaction tx.
-func loadConvIndex(ctx context.Context, tx *arrowTx, gen int64) (*convIndex, error) {
-	var n int64
-	if err := scanRows(ctx, tx, "SELECT count(*) FROM conversation_facts", func(r rowScanner) error { return r.Scan(&n) }); err != nil {
-		return nil, err
+// tenantAt returns the tenant of the next row, starting a new one when k changes
+// (rows come grouped by tenant).
+func (x *listTable) tenantAt(k TenantKey, cur *listTenant, curKey *TenantKey) *listTenant {
+	if cur != nil && k == *curKey {
+		return cur
 	}
-	if n >= math.MaxUint32 {
-		return nil, errIndexTooLarge
-	}
-	x := &convIndex{
-		gen: gen, tenants: map[TenantKey]*convTenant{},
-		code: newArena(int(n)), codeF: newArena(int(n)), bk: newArena(int(n)), bkF: newArena(int(n)), um: newArena(int(n)),
-		names: newListArena(int(n)), tags: newListArena(int(n)),
-		flows: idList{start: append(make([]uint32, 0, n+1), 0)}, flowIDs: map[string]uint32{},
-		codeSig: make([]uint64, 0, n), bkSig: make([]uint64, 0, n),
-		started: make([]int64, 0, n), duration: make([]int64, 0, n),
-		codeRank: make([]uint32, 0, n), sat: make([]int32, 0, n), userMsgs: make([]int32, 0, n), nFlows: make([]int32, 0, n), channel: make([]uint32, 0, n),
-	}
-	channelIDs := map[string]uint32{}
-	var cur *convTenant
-	var curKey TenantKey
-	rdr, err := tx.conn.Query(ctx, convIndexSQL)
-	if err != nil {
-		return nil, err
-	}
-	defer rdr.Release()
-	for rdr.Next() {
-		rec := rdr.RecordBatch()
-		c := rec.Columns()
-		lists := [3]*array.List{}
-		for j, col := range []int{9, 13, 16} {
-			l, ok := c[col].(*array.List)
-			if !ok {
-				return nil, fmt.Errorf("list index: column %d is %s, not a list", col, c[col].DataType())
-			}
-			lists[j] = l
-		}
-		for i := range int(rec.NumRows()) {
-			row := len(x.started)
-			k := TenantKey{Org: rawString(c[0], i), Env: rawString(c[1], i), Bot: rawString(c[2], i)}
-			if cur == nil || k != curKey {
-				if cur != nil {
-					cur.hi = uint32(row)
-				}
-				curKey = TenantKey{Org: clone(k.Org), Env: clone(k.Env), Bot: clone(k.Bot)}
-				cur = &convTenant{lo: uint32(row), channels: map[string]uint32{}}
-				x.tenants[curKey] = cur
-			}
-			var err error
-			add := func(a *arena, col arrow.Array, nulls *bitset) {
-				if err != nil {
-					return
-				}
-				if col.IsNull(i) {
-					if nulls != nil {
-						nulls.set(row)
-					}
-					err = a.add("")
-					return
-				}
-				err = a.add(rawString(col, i))
-			}
-			add(&x.code, c[3], nil)
-			add(&x.bk, c[4], &x.nullBK)
-			add(&x.um, c[5], &x.nullUM)
-			add(&x.codeF, c[14], nil)
-			add(&x.bkF, c[15], nil)
-			if err != nil {
-				return nil, err
-			}
-			for j, l := range []*listArena{&x.names, &x.tags} {
-				if err := l.add(lists[j], i); err != nil {
-					return nil, err
-				}
-			}
-			x.flows.add(lists[2], i, x.flowIDs)
-			x.codeSig = append(x.codeSig, pairSig(x.codeF.bytes(uint32(row))))
-			x.bkSig = append(x.bkSig, pairSig(x.bkF.bytes(uint32(row))))
-			if c[6].IsNull(i) {
-				x.nullSat.set(row)
-				x.sat = append(x.sat, 0)
-			} else {
-				v, err := intAt(c[6], i)
-				if err != nil {
-					return nil, err
-				}
-				x.sat = append(x.sat, int32(v))
-			}
-			ints := [4]int64{}
-			for j, col := range []int{7, 8, 10, 11} {
-				if ints[j], err = intAt(c[col], i); err != nil {
-					return nil, err
-				}
-			}
-			x.userMsgs, x.nFlows = append(x.userMsgs, int32(ints[0])), append(x.nFlows, int32(ints[1]))
-			x.started, x.duration = append(x.started, ints[2]), append(x.duration, ints[3])
-			rank, err := intAt(c[17], i)
-			if err != nil {
-				return nil, err
-			}
-			x.codeRank = append(x.codeRank, uint32(rank))
-			ch := rawString(c[12], i)
-			id, ok := channelIDs[ch]
-			if !ok {
-				id = uint32(len(x.channels))
-				ch = clone(ch)
-				x.channels = append(x.channels, ch)
-				channelIDs[ch] = id
-			}
-			cur.channels[x.channels[id]] = id
-			x.channel = append(x.channel, id)
-		}
-	}
-	if err := rdr.Err(); err != nil {
-		return nil, err
-	}
+	row := uint32(len(x.tie))
 	if cur != nil {
-		cur.hi = uint32(len(x.started))
+		cur.hi = row
 	}
-	// The permutations, one tenant and sort at a time (the start-time one is rows in order).
+	*curKey = TenantKey{Org: clone(k.Org), Env: clone(k.Env), Bot: clone(k.Bot)}
+	t := &listTenant{lo: row, hi: row, channels: map[string]uint32{}}
+	x.tenants[*curKey] = t
+	return t
+}
+
+// addChannel appends a row's channel.
+func (x *listTable) addChannel(t *listTenant, ids map[string]uint32, ch string) {
+	id, ok := ids[ch]
+	if !ok {
+		id = uint32(len(x.channels))
+		ch = clone(ch)
+		x.channels = append(x.channels, ch)
+		ids[ch] = id
+	}
+	t.channels[x.channels[id]] = id
+	x.channel = append(x.channel, id)
+}
+
+// finish closes the last tenant and sorts the permutations.
+func (x *listTable) finish(cur *listTenant) {
+	if cur != nil {
+		cur.hi = uint32(len(x.tie))
+	}
 	for _, t := range x.tenants {
-		for s := range nConvSorts {
+		t.perm, t.nn = make([][]uint32, len(x.key)), make([]int, len(x.key))
+		for s := range x.key {
 			p := make([]uint32, 0, t.hi-t.lo)
 			for i := t.lo; i < t.hi; i++ {
 				p = append(p, i)
 			}
-			if s != byStarted {
+			if s != timeSort {
 				slices.SortFunc(p, func(a, b uint32) int { return x.compare(s, false, a, b) })
 			}
 			t.perm[s] = p
 			t.nn[s] = len(p)
-			for t.nn[s] > 0 && x.null(s, p[t.nn[s]-1]) {
+			for t.nn[s] > 0 && x.null[s].has(p[t.nn[s]-1]) {
 				t.nn[s]--
 			}
 		}
 	}
-	x.bytes = x.size()
-	return x, nil
 }
 
-func clone(s string) string { return string([]byte(s)) }
-
-func (x *convIndex) size() int64 {
-	n := int64(0)
-	for _, a := range []*arena{&x.code, &x.codeF, &x.bk, &x.bkF, &x.um, &x.names.el, &x.tags.el} {
-		n += int64(cap(a.b) + 4*cap(a.off))
+func (x *listTable) size() int64 {
+	n := int64(4 * (cap(x.tie) + cap(x.channel)))
+	for _, k := range x.key {
+		n += int64(8 * cap(k))
 	}
-	n += int64(4 * (cap(x.names.start) + cap(x.tags.start) + cap(x.flows.start) + cap(x.flows.ids)))
-	n += int64(8*(cap(x.started)+cap(x.duration)+cap(x.codeSig)+cap(x.bkSig)) + 4*(cap(x.codeRank)+cap(x.sat)+cap(x.userMsgs)+cap(x.nFlows)+cap(x.channel)))
+	for _, b := range x.null {
+		n += int64(8 * cap(b))
+	}
 	for _, t := range x.tenants {
 		for _, p := range t.perm {
 			n += int64(4 * cap(p))
@@ -391,31 +273,31 @@ func (x *convIndex) size() int64 {
 }
 
 // compare orders rows a and b as sort s in the given direction: NULLs last in both
-// directions, ties by session code ascending.
-func (x *convIndex) compare(s convSort, desc bool, a, b uint32) int {
-	na, nb := x.null(s, a), x.null(s, b)
+// directions, ties by the tie-breaker ascending.
+func (x *listTable) compare(s int, desc bool, a, b uint32) int {
+	na, nb := x.null[s].has(a), x.null[s].has(b)
 	switch {
 	case na && nb:
-		return cmp.Compare(x.codeRank[a], x.codeRank[b])
+		return cmp.Compare(x.tie[a], x.tie[b])
 	case na:
 		return 1
 	case nb:
 		return -1
 	}
-	c := cmp.Compare(x.key(s, a), x.key(s, b))
+	c := cmp.Compare(x.key[s][a], x.key[s][b])
 	if desc {
 		c = -c
 	}
 	if c != 0 {
 		return c
 	}
-	return cmp.Compare(x.codeRank[a], x.codeRank[b])
+	return cmp.Compare(x.tie[a], x.tie[b])
 }
 
-// walk visits perm (ascending (key, row), NULLs from nn on) in list order: for a
-// descending sort, groups of equal keys from the last, each group in row order, then
+// walk visits perm (ascending (key, tie), NULLs from nn on) in list order: for a
+// descending sort, groups of equal keys from the last, each group in tie order, then
 // the NULLs. visit returns false to stop.
-func (x *convIndex) walk(s convSort, perm []uint32, nn int, desc bool, visit func(uint32) bool) {
+func (x *listTable) walk(s int, perm []uint32, nn int, desc bool, visit func(uint32) bool) {
 	if !desc {
 		for _, i := range perm {
 			if !visit(i) {
@@ -424,11 +306,12 @@ func (x *convIndex) walk(s convSort, perm []uint32, nn int, desc bool, visit fun
 		}
 		return
 	}
+	key := x.key[s]
 	for end := nn; end > 0; {
 		// The group of the key before end starts at the first position holding it
 		// (a binary search: a group of a low-cardinality key holds many rows).
-		k := x.key(s, perm[end-1])
-		start := sort.Search(end, func(j int) bool { return x.key(s, perm[j]) >= k })
+		k := key[perm[end-1]]
+		start := sort.Search(end, func(j int) bool { return key[perm[j]] >= k })
 		for _, i := range perm[start:end] {
 			if !visit(i) {
 				return
@@ -443,24 +326,49 @@ func (x *convIndex) walk(s convSort, perm []uint32, nn int, desc bool, visit fun
 	}
 }
 
-// list answers a conversations/list page; term is the folded search term. total is
-// the snapshot's count of conversations started under f (used without a search).
-func (x *convIndex) list(f ListFilter, term []byte, total func() int64) (int64, []ConversationRow) {
+// pageOf returns rows [offset, offset+max) of perm in list order.
+func (x *listTable) pageOf(s int, perm []uint32, nn int, f ListFilter) []uint32 {
+	page := make([]uint32, 0, f.Max)
+	skip := f.Offset
+	x.walk(s, perm, nn, f.Desc, func(i uint32) bool {
+		if skip > 0 {
+			skip--
+			return true
+		}
+		page = append(page, i)
+		return len(page) < f.Max
+	})
+	return page
+}
+
+// listQuery is one list request against a listTable.
+type listQuery struct {
+	f        ListFilter
+	sort     int
+	search   func(uint32) bool // nil without a search (or a filter the snapshot cannot count)
+	filter   func(uint32) bool // the other row filters of the list (nil for none)
+	counted  func() int64      // the snapshot's count of matches, used when search is nil
+	filtered bool              // the filters beyond the range narrow the rows (else the count is the range's)
+}
+
+// list returns the count of rows matching q and the rows of its page.
+func (x *listTable) list(q listQuery) (int64, []uint32) {
+	f := q.f
 	t := x.tenants[f.Tenant]
 	if t == nil {
 		return 0, nil
 	}
-	s := convSortOf[f.Sort]
+	s := q.sort
 	lo, hi := f.Start*calendar.HourMicros, f.End*calendar.HourMicros
-	byStart := t.perm[byStarted]
-	a := sort.Search(len(byStart), func(i int) bool { return x.started[byStart[i]] >= lo })
-	b := sort.Search(len(byStart), func(i int) bool { return x.started[byStart[i]] >= hi })
-	inRange := byStart[a:b]
-	match := x.matcher(t, f, term)
+	at := x.key[timeSort]
+	a := int(t.lo) + sort.Search(int(t.hi-t.lo), func(i int) bool { return at[int(t.lo)+i] >= lo })
+	b := int(t.lo) + sort.Search(int(t.hi-t.lo), func(i int) bool { return at[int(t.lo)+i] >= hi })
+	inRange := t.perm[timeSort][a-int(t.lo) : b-int(t.lo)]
+	match := x.matcher(t, f, q.filter, q.search)
 	need := f.Offset + f.Max
 
 	var matches []uint32
-	if f.SearchBy != "" {
+	if q.search != nil {
 		// Every match is needed for the count: filter the range, then order the matches.
 		for _, i := range inRange {
 			if match(i) {
@@ -471,16 +379,16 @@ func (x *convIndex) list(f ListFilter, term []byte, total func() int64) (int64, 
 		if f.Offset >= len(matches) {
 			return n, nil
 		}
-		if s == byStarted { // matches are in start-time order already
-			return n, x.rows(x.pageOf(s, matches, len(matches), f))
+		if s == timeSort { // matches are in time order already
+			return n, x.pageOf(s, matches, len(matches), f)
 		}
-		return n, x.rows(topK(matches, need, func(a, b uint32) int { return x.compare(s, f.Desc, a, b) })[f.Offset:])
+		return n, topK(matches, need, func(a, b uint32) int { return x.compare(s, f.Desc, a, b) })[f.Offset:]
 	}
 	var n int64
-	if f.Channels == nil && !slices.Contains(f.Mask[:], false) {
+	if !q.filtered && f.Channels == nil && !slices.Contains(f.Mask[:], false) {
 		n = int64(len(inRange)) // no other filter: every row in range matches
 	} else {
-		n = total()
+		n = q.counted()
 	}
 	if int64(f.Offset) >= n || n == 0 {
 		return n, nil
@@ -498,9 +406,9 @@ func (x *convIndex) list(f ListFilter, term []byte, total func() int64) (int64, 
 		page = append(page, i)
 		return len(page) < f.Max
 	}
-	if s == byStarted {
+	if s == timeSort {
 		x.walk(s, inRange, len(inRange), f.Desc, collect)
-		return n, x.rows(page)
+		return n, page
 	}
 	// Walk the sort's permutation over the whole tenant (about need × rows / matches
 	// visits), or order the range's matches (a pass over the range and a partial sort):
@@ -510,12 +418,12 @@ func (x *convIndex) list(f ListFilter, term []byte, total func() int64) (int64, 
 	sortCost := float64(len(inRange)) + float64(n)*math.Log2(float64(need)+1)
 	if walkCost <= sortCost {
 		x.walk(s, t.perm[s], t.nn[s], f.Desc, func(i uint32) bool {
-			if st := x.started[i]; st < lo || st >= hi {
+			if v := at[i]; v < lo || v >= hi {
 				return true
 			}
 			return collect(i)
 		})
-		return n, x.rows(page)
+		return n, page
 	}
 	for _, i := range inRange {
 		if match(i) {
@@ -525,27 +433,12 @@ func (x *convIndex) list(f ListFilter, term []byte, total func() int64) (int64, 
 	if f.Offset >= len(matches) {
 		return n, nil
 	}
-	return n, x.rows(topK(matches, need, func(a, b uint32) int { return x.compare(s, f.Desc, a, b) })[f.Offset:])
+	return n, topK(matches, need, func(a, b uint32) int { return x.compare(s, f.Desc, a, b) })[f.Offset:]
 }
 
-// pageOf returns rows [offset, offset+max) of perm in list order.
-func (x *convIndex) pageOf(s convSort, perm []uint32, nn int, f ListFilter) []uint32 {
-	page := make([]uint32, 0, f.Max)
-	skip := f.Offset
-	x.walk(s, perm, nn, f.Desc, func(i uint32) bool {
-		if skip > 0 {
-			skip--
-			return true
-		}
-		page = append(page, i)
-		return len(page) < f.Max
-	})
-	return page
-}
-
-// matcher returns the test of a row in range against the hour window, the channels and
-// the search.
-func (x *convIndex) matcher(t *convTenant, f ListFilter, term []byte) func(uint32) bool {
+// matcher returns the test of a row in range against the hour window, the channels,
+// the list's own filter and the search.
+func (x *listTable) matcher(t *listTenant, f ListFilter, filter, search func(uint32) bool) func(uint32) bool {
 	allHours := !slices.Contains(f.Mask[:], false)
 	var allowed []bool
 	if f.Channels != nil {
@@ -556,30 +449,18 @@ func (x *convIndex) matcher(t *convTenant, f ListFilter, term []byte) func(uint3
 			}
 		}
 	}
-	search := func(uint32) bool { return true }
-	sig := pairSig(term)
-	switch f.SearchBy {
-	case "SESSION_CODE":
-		search = func(i uint32) bool { return x.codeSig[i]&sig == sig && bytes.Contains(x.codeF.bytes(i), term) }
-	case "BUSINESS_KEY":
-		search = func(i uint32) bool {
-			return x.bkSig[i]&sig == sig && !x.nullBK.has(i) && bytes.Contains(x.bkF.bytes(i), term)
-		}
-	case "FLOW":
-		id, ok := x.flowIDs[string(term)]
-		if !ok {
-			return func(uint32) bool { return false }
-		}
-		search = func(i uint32) bool { return x.flows.has(i, id) }
-	}
+	at := x.key[timeSort]
 	return func(i uint32) bool {
-		if !allHours && !f.Mask[hourOfDay(x.started[i])] {
+		if !allHours && !f.Mask[hourOfDay(at[i])] {
 			return false
 		}
 		if allowed != nil && !allowed[x.channel[i]] {
 			return false
 		}
-		return search(i)
+		if filter != nil && !filter(i) {
+			return false
+		}
+		return search == nil || search(i)
 	}
 }
 
@@ -629,31 +510,7 @@ func topK(s []uint32, k int, cmp func(a, b uint32) int) []uint32 {
 	return h
 }
 
-func (x *convIndex) rows(ids []uint32) []ConversationRow {
-	out := make([]ConversationRow, 0, len(ids))
-	for _, i := range ids {
-		r := ConversationRow{
-			SessionCode: x.code.str(i), UserMessages: int64(x.userMsgs[i]), FlowsTravelled: int64(x.nFlows[i]),
-			FlowsTravelledNames: x.names.strings(i), StartedAt: x.started[i], DurationSeconds: x.duration[i],
-			ChannelUUID: x.channels[x.channel[i]], Tags: x.tags.strings(i),
-		}
-		if !x.nullBK.has(i) {
-			v := x.bk.str(i)
-			r.BusinessKey = &v
-		}
-		if !x.nullUM.has(i) {
-			v := x.um.str(i)
-			r.UserMessage = &v
-		}
-		if !x.nullSat.has(i) {
-			v := int64(x.sat[i])
-			r.Satisfaction = &v
-		}
-		out = append(out, r)
-	}
-	return out
-}
-
+func clone(s string) string { return string([]byte(s)) }
 // listIndexes are the in-memory lists of one snapshot.
 type listIndexes struct {
 	conv *convIndex
@@ -689,12 +546,12 @@ func (w *Warehouse) buildListIndex(ctx context.Context, s *Snapshot) error {
 		w.log.Info("list index skipped: the snapshot is not of the last commit", "snapshot", s.Generation, "committed", gen)
 		return nil
 	}
-	conv, err := loadConvIndex(ctx, tx, gen)
+	conv, err := loadConvIndex(ctx, tx)
 	if err != nil {
 		return fmt.Errorf("list index: %w", err)
 	}
 	s.lists.Store(&listIndexes{conv: conv})
-	w.log.Info("list index built", "generation", gen, "conversations", len(conv.started),
+	w.log.Info("list index built", "generation", gen, "conversations", len(conv.tie),
 		"bytes", conv.bytes, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
