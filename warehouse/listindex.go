@@ -1,6 +1,7 @@
 package warehouse
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -97,6 +98,29 @@ func (l *listArena) strings(i uint32) []string {
 	return out
 }
 
+// strDict is a dictionary of strings: an id per distinct string.
+type strDict struct {
+	a   arena
+	ids map[string]uint32
+}
+
+func newStrDict() strDict { return strDict{a: newArena(0), ids: map[string]uint32{}} }
+
+// id returns the id of s, adding it when new (s may alias a record batch).
+func (d *strDict) id(s string) (uint32, error) {
+	if id, ok := d.ids[s]; ok {
+		return id, nil
+	}
+	id := uint32(len(d.a.off) - 1)
+	if err := d.a.add(s); err != nil {
+		return 0, err
+	}
+	d.ids[clone(s)] = id
+	return id, nil
+}
+
+func (d *strDict) str(id uint32) string { return d.a.str(id) }
+
 // idList is a column of lists of dictionary ids: row i's are ids[start[i]:start[i+1]].
 type idList struct {
 	ids   []uint32
@@ -107,7 +131,8 @@ func newIDList(n int) idList { return idList{start: append(make([]uint32, 0, n+1
 
 func (l *idList) size() int64 { return int64(4 * (cap(l.ids) + cap(l.start))) }
 
-func (l *idList) add(col *array.List, i int, dict map[string]uint32) {
+// add appends row i of col (NULL elements skipped, a NULL list empty).
+func (l *idList) add(col *array.List, i int, d *strDict) error {
 	if col != nil && col.IsValid(i) {
 		lo, hi := col.ValueOffsets(i)
 		vals := col.ListValues()
@@ -115,20 +140,50 @@ func (l *idList) add(col *array.List, i int, dict map[string]uint32) {
 			if vals.IsNull(j) {
 				continue
 			}
-			v := rawString(vals, j)
-			id, ok := dict[v]
-			if !ok {
-				id = uint32(len(dict))
-				dict[clone(v)] = id
+			id, err := d.id(rawString(vals, j))
+			if err != nil {
+				return err
 			}
 			l.ids = append(l.ids, id)
 		}
 	}
 	l.start = append(l.start, uint32(len(l.ids)))
+	return nil
 }
 
 func (l *idList) has(i uint32, id uint32) bool {
 	return slices.Contains(l.ids[l.start[i]:l.start[i+1]], id)
+}
+
+// postings returns, per id of a dictionary of n values, the rows holding it in row
+// order (the lists of one row at a time, in order).
+func (l *idList) postings(n int) [][]uint32 {
+	p := make([][]uint32, n)
+	for i := 0; i+1 < len(l.start); i++ {
+		for _, id := range l.ids[l.start[i]:l.start[i+1]] {
+			if last := len(p[id]) - 1; last < 0 || p[id][last] != uint32(i) { // a value twice in a row counts once
+				p[id] = append(p[id], uint32(i))
+			}
+		}
+	}
+	return p
+}
+
+func postingsSize(p [][]uint32) int64 {
+	n := int64(24 * cap(p))
+	for _, l := range p {
+		n += int64(4 * cap(l))
+	}
+	return n
+}
+
+// strings returns row i's values from d.
+func (l *idList) strings(i uint32, d *strDict) []string {
+	out := make([]string, 0, l.start[i+1]-l.start[i])
+	for _, id := range l.ids[l.start[i]:l.start[i+1]] {
+		out = append(out, d.str(id))
+	}
+	return out
 }
 
 // pairSig is a 64-bit signature of the byte pairs of s: one bit per pair. A string
@@ -140,6 +195,157 @@ func pairSig(s []byte) uint64 {
 		sig |= 1 << ((uint32(s[i])<<8 | uint32(s[i+1])) * 0x9E3779B1 >> 26)
 	}
 	return sig
+}
+
+// searchText is a dictionary of texts searched by "contains, ignoring case": each
+// text's folded form (as DuckDB folded it) is kept only where it is not the text with
+// ASCII letters lowered, and a pair signature of it screens most texts out.
+type searchText struct {
+	text   arena
+	folded arena  // "" where own is not set
+	own    bitset // entries whose folded form is in folded
+	sig    []uint64
+	ids    map[string]uint32 // by text, while loading (nil: the caller numbers them)
+	lower  []byte
+}
+
+func newSearchText(dedupe bool) searchText {
+	d := searchText{text: newArena(0), folded: newArena(0)}
+	if dedupe {
+		d.ids = map[string]uint32{}
+	}
+	return d
+}
+
+// add returns the id of text, whose folded form is folded (either may alias a batch).
+func (d *searchText) add(text, folded string) (uint32, error) {
+	if d.ids != nil {
+		if id, ok := d.ids[text]; ok {
+			return id, nil
+		}
+	}
+	id := uint32(len(d.sig))
+	if err := d.text.add(text); err != nil {
+		return 0, err
+	}
+	d.lower = asciiLower(d.lower[:0], text)
+	f := ""
+	if string(d.lower) != folded {
+		d.own.set(int(id))
+		f = folded
+	}
+	if err := d.folded.add(f); err != nil {
+		return 0, err
+	}
+	d.sig = append(d.sig, pairSig([]byte(folded)))
+	if d.ids != nil {
+		d.ids[clone(text)] = id
+	}
+	return id, nil
+}
+
+func (d *searchText) size() int64 {
+	return d.text.size() + d.folded.size() + int64(8*(cap(d.sig)+len(d.own)))
+}
+
+// matcher returns whether entry id contains term (folded), using buf.
+func (d *searchText) contains(id uint32, term []byte, sig uint64, buf *[]byte) bool {
+	if d.sig[id]&sig != sig {
+		return false
+	}
+	if d.own.has(id) {
+		return bytes.Contains(d.folded.bytes(id), term)
+	}
+	*buf = asciiLowerBytes((*buf)[:0], d.text.bytes(id))
+	return bytes.Contains(*buf, term)
+}
+
+// search finds the rows of inRange (a run of rows) whose entry, ids[row], contains
+// term. Where few entries are in play (the dictionary, or the span of the ids the
+// rows name, is no larger than the rows) it tests each of those entries once; if
+// their rows are then few, it returns them (from byID, in row order), else a test
+// of a row that looks its entry's answer up. Otherwise it returns a test of each row.
+func (d *searchText) search(ids []uint32, byID *rowsByID, term []byte, inRange []uint32) ([]uint32, func(uint32) bool) {
+	sig := pairSig(term)
+	var buf []byte
+	if len(inRange) == 0 {
+		return []uint32{}, nil
+	}
+	a, b := inRange[0], inRange[len(inRange)-1]+1
+	lo, hi := uint32(0), uint32(len(d.sig)-1)
+	if len(d.sig) > len(inRange) {
+		lo, hi = ids[a], ids[a]
+		for _, id := range ids[a:b] {
+			lo, hi = min(lo, id), max(hi, id)
+		}
+		if int(hi-lo) >= len(inRange) {
+			return nil, func(i uint32) bool { return d.contains(ids[i], term, sig, &buf) }
+		}
+	}
+	hit := make([]bool, hi-lo+1)
+	rows := 0
+	for k := range hit {
+		id := lo + uint32(k)
+		if hit[k] = d.contains(id, term, sig, &buf); hit[k] {
+			rows += len(byID.in(id, a, b))
+		}
+	}
+	if rows <= len(inRange)/4 {
+		return byID.collect(lo, hi, func(id uint32) bool { return hit[id-lo] }, a, b), nil
+	}
+	return nil, func(i uint32) bool { return hit[ids[i]-lo] }
+}
+
+// rowsByID are the rows of each id of a one-value-per-row column, in row order: the
+// rows of id are rows[start[id]:start[id+1]] (a counting sort of the rows by id).
+type rowsByID struct {
+	start []uint32
+	rows  []uint32
+}
+
+func newRowsByID(ids []uint32, n int) rowsByID {
+	p := rowsByID{start: make([]uint32, n+1), rows: make([]uint32, len(ids))}
+	for _, id := range ids {
+		p.start[id+1]++
+	}
+	for id := range n {
+		p.start[id+1] += p.start[id]
+	}
+	next := slices.Clone(p.start[:n])
+	for row, id := range ids {
+		p.rows[next[id]] = uint32(row)
+		next[id]++
+	}
+	return p
+}
+
+func (p *rowsByID) size() int64 { return int64(4 * (cap(p.start) + cap(p.rows))) }
+
+// in returns the rows of id in [a, b).
+func (p *rowsByID) in(id uint32, a, b uint32) []uint32 {
+	r := p.rows[p.start[id]:p.start[id+1]]
+	from := sort.Search(len(r), func(i int) bool { return r[i] >= a })
+	to := from + sort.Search(len(r)-from, func(i int) bool { return r[from+i] >= b })
+	return r[from:to]
+}
+
+// collect returns, in row order, the rows in [a, b) of the ids for which hit is true
+// among [lo, hi].
+func (p *rowsByID) collect(lo, hi uint32, hit func(uint32) bool, a, b uint32) []uint32 {
+	out := []uint32{}
+	parts := 0
+	for id := lo; id <= hi; id++ {
+		if hit(id) {
+			if r := p.in(id, a, b); len(r) > 0 {
+				out = append(out, r...)
+				parts++
+			}
+		}
+	}
+	if parts > 1 {
+		slices.Sort(out)
+	}
+	return out
 }
 
 // bitset marks rows (NULLs).
@@ -209,7 +415,7 @@ func (x *listTable) tenantAt(k TenantKey, cur *listTenant, curKey *TenantKey) *l
 	if cur != nil && k == *curKey {
 		return cur
 	}
-	row := uint32(len(x.tie))
+	row := uint32(len(x.key[timeSort]))
 	if cur != nil {
 		cur.hi = row
 	}
@@ -232,12 +438,23 @@ func (x *listTable) addChannel(t *listTenant, ids map[string]uint32, ch string) 
 	x.channel = append(x.channel, id)
 }
 
-// finish closes the last tenant and sorts the permutations.
-func (x *listTable) finish(cur *listTenant) {
+// finish closes the last tenant, ranks each tenant's rows by their tie-breaker (in
+// byte order, as DuckDB orders VARCHAR) and sorts the permutations.
+func (x *listTable) finish(cur *listTenant, tieText *arena) {
+	n := len(x.key[timeSort])
 	if cur != nil {
-		cur.hi = uint32(len(x.tie))
+		cur.hi = uint32(n)
 	}
+	x.tie = slices.Grow(x.tie[:0], n)[:n]
 	for _, t := range x.tenants {
+		byText := make([]uint32, 0, t.hi-t.lo)
+		for i := t.lo; i < t.hi; i++ {
+			byText = append(byText, i)
+		}
+		slices.SortFunc(byText, func(a, b uint32) int { return bytes.Compare(tieText.bytes(a), tieText.bytes(b)) })
+		for r, i := range byText {
+			x.tie[i] = uint32(r)
+		}
 		t.perm, t.nn = make([][]uint32, len(x.key)), make([]int, len(x.key))
 		for s := range x.key {
 			p := make([]uint32, 0, t.hi-t.lo)
@@ -345,10 +562,12 @@ func (x *listTable) pageOf(s int, perm []uint32, nn int, f ListFilter) []uint32 
 type listQuery struct {
 	f        ListFilter
 	sort     int
-	search   func(uint32) bool // nil without a search (or a filter the snapshot cannot count)
-	filter   func(uint32) bool // the other row filters of the list (nil for none)
-	counted  func() int64      // the snapshot's count of matches, used when search is nil
-	filtered bool              // the filters beyond the range narrow the rows (else the count is the range's)
+	search   func(uint32) bool                                    // nil without a search (or a filter the snapshot cannot count)
+	postings []uint32                                             // for an equality search: the rows holding the value (search is then true for them)
+	searchIn func(inRange []uint32) ([]uint32, func(uint32) bool) // finds the matching rows in range, or a test of them
+	filter   func(uint32) bool                                    // the other row filters of the list (nil for none)
+	counted  func() int64                                         // the snapshot's count of matches, used when search is nil
+	filtered bool                                                 // the filters beyond the range narrow the rows (else the count is the range's)
 }
 
 // list returns the count of rows matching q and the rows of its page.
@@ -364,15 +583,35 @@ func (x *listTable) list(q listQuery) (int64, []uint32) {
 	a := int(t.lo) + sort.Search(int(t.hi-t.lo), func(i int) bool { return at[int(t.lo)+i] >= lo })
 	b := int(t.lo) + sort.Search(int(t.hi-t.lo), func(i int) bool { return at[int(t.lo)+i] >= hi })
 	inRange := t.perm[timeSort][a-int(t.lo) : b-int(t.lo)]
+	if q.searchIn != nil {
+		if p, test := q.searchIn(inRange); p != nil {
+			q.postings = p
+		} else {
+			q.search = test
+		}
+	}
 	match := x.matcher(t, f, q.filter, q.search)
 	need := f.Offset + f.Max
 
 	var matches []uint32
+	if q.postings != nil {
+		// The value's rows in range: a binary search in its row list.
+		p := q.postings
+		from := sort.Search(len(p), func(i int) bool { return p[i] >= uint32(a) })
+		to := from + sort.Search(len(p)-from, func(i int) bool { return p[from+i] >= uint32(b) })
+		inRange, q.search = p[from:to], func(uint32) bool { return true }
+		if q.filter == nil && f.Channels == nil && !slices.Contains(f.Mask[:], false) {
+			matches = inRange // every one matches
+		}
+		match = x.matcher(t, f, q.filter, nil)
+	}
 	if q.search != nil {
 		// Every match is needed for the count: filter the range, then order the matches.
-		for _, i := range inRange {
-			if match(i) {
-				matches = append(matches, i)
+		if matches == nil {
+			for _, i := range inRange {
+				if match(i) {
+					matches = append(matches, i)
+				}
 			}
 		}
 		n := int64(len(matches))
@@ -381,6 +620,9 @@ func (x *listTable) list(q listQuery) (int64, []uint32) {
 		}
 		if s == timeSort { // matches are in time order already
 			return n, x.pageOf(s, matches, len(matches), f)
+		}
+		if len(q.postings) > 0 && len(matches) == len(inRange) {
+			matches = slices.Clone(matches) // topK reorders: not the postings themselves
 		}
 		return n, topK(matches, need, func(a, b uint32) int { return x.compare(s, f.Desc, a, b) })[f.Offset:]
 	}
@@ -450,17 +692,18 @@ func (x *listTable) matcher(t *listTenant, f ListFilter, filter, search func(uin
 		}
 	}
 	at := x.key[timeSort]
+	// The search first: it is the most selective test where there is one.
 	return func(i uint32) bool {
+		if search != nil && !search(i) {
+			return false
+		}
 		if !allHours && !f.Mask[hourOfDay(at[i])] {
 			return false
 		}
 		if allowed != nil && !allowed[x.channel[i]] {
 			return false
 		}
-		if filter != nil && !filter(i) {
-			return false
-		}
-		return search == nil || search(i)
+		return filter == nil || filter(i)
 	}
 }
 
@@ -511,9 +754,11 @@ func topK(s []uint32, k int, cmp func(a, b uint32) int) []uint32 {
 }
 
 func clone(s string) string { return string([]byte(s)) }
+
 // listIndexes are the in-memory lists of one snapshot.
 type listIndexes struct {
 	conv *convIndex
+	msg  *msgIndex
 }
 
 // BuildListIndex builds the list index of the current snapshot now (serve builds it
@@ -548,11 +793,17 @@ func (w *Warehouse) buildListIndex(ctx context.Context, s *Snapshot) error {
 	}
 	conv, err := loadConvIndex(ctx, tx)
 	if err != nil {
-		return fmt.Errorf("list index: %w", err)
+		return fmt.Errorf("list index, conversations: %w", err)
 	}
-	s.lists.Store(&listIndexes{conv: conv})
-	w.log.Info("list index built", "generation", gen, "conversations", len(conv.tie),
-		"bytes", conv.bytes, "took", time.Since(start).Round(time.Millisecond))
+	convTook := time.Since(start)
+	msg, err := loadMsgIndex(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("list index, messages: %w", err)
+	}
+	s.lists.Store(&listIndexes{conv: conv, msg: msg})
+	w.log.Info("list index built", "generation", gen, "conversations", len(conv.tie), "conversation_bytes", conv.bytes,
+		"messages", len(msg.tie), "message_bytes", msg.bytes, "took", time.Since(start).Round(time.Millisecond),
+		"conversations_took", convTook.Round(time.Millisecond))
 	return nil
 }
 

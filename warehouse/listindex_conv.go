@@ -30,17 +30,17 @@ type convIndex struct {
 	nullUM  bitset
 	names   listArena // flows_travelled_names
 	tags    listArena
-	flows   idList // flows_f, as ids of flowIDs
-	flowIDs map[string]uint32
-	codeSig []uint64 // pairSig of session_code_f
-	bkSig   []uint64 // pairSig of business_key_f
-	bytes   int64    // memory held
+	flows   idList     // flows_f, as ids of flowIDs (while loading)
+	flowIDs strDict    // folded flow names
+	byFlow  [][]uint32 // per flowIDs id, its rows (postings)
+	codeSig []uint64   // pairSig of session_code_f
+	bkSig   []uint64   // pairSig of business_key_f
+	bytes   int64      // memory held
 }
 
 const convIndexSQL = `SELECT org_uuid, env_uuid, bot_uuid, session_code, business_key, user_message, satisfaction,
 	user_messages, flows_travelled, flows_travelled_names, epoch_us(started_at), duration_s, channel_uuid, tags,
-	session_code_f, business_key_f, flows_f,
-	row_number() OVER (PARTITION BY org_uuid, env_uuid, bot_uuid ORDER BY session_code) - 1
+	session_code_f, business_key_f, flows_f
 	FROM conversation_facts ORDER BY org_uuid, env_uuid, bot_uuid, started_at, session_code`
 
 // loadConvIndex reads conversation_facts in the read transaction tx.
@@ -53,7 +53,7 @@ func loadConvIndex(ctx context.Context, tx *arrowTx) (*convIndex, error) {
 		listTable: newListTable(n, convSorts),
 		code:      newArena(n), codeF: newArena(n), bk: newArena(n), bkF: newArena(n), um: newArena(n),
 		names: newListArena(n), tags: newListArena(n),
-		flows: newIDList(n), flowIDs: map[string]uint32{},
+		flows: newIDList(n), flowIDs: newStrDict(),
 		codeSig: make([]uint64, 0, n), bkSig: make([]uint64, 0, n),
 	}
 	channelIDs := map[string]uint32{}
@@ -76,7 +76,7 @@ func loadConvIndex(ctx context.Context, tx *arrowTx) (*convIndex, error) {
 			lists[j] = l
 		}
 		for i := range int(rec.NumRows()) {
-			row := len(x.tie)
+			row := len(x.key[timeSort])
 			cur = x.tenantAt(TenantKey{Org: rawString(c[0], i), Env: rawString(c[1], i), Bot: rawString(c[2], i)}, cur, &curKey)
 			for _, a := range []struct {
 				to    *arena
@@ -92,7 +92,9 @@ func loadConvIndex(ctx context.Context, tx *arrowTx) (*convIndex, error) {
 					return nil, err
 				}
 			}
-			x.flows.add(lists[2], i, x.flowIDs)
+			if err := x.flows.add(lists[2], i, &x.flowIDs); err != nil {
+				return nil, err
+			}
 			x.codeSig = append(x.codeSig, pairSig(x.codeF.bytes(uint32(row))))
 			x.bkSig = append(x.bkSig, pairSig(x.bkF.bytes(uint32(row))))
 			// Keys: start time, satisfaction (NULL sorts last), user messages, flows, duration.
@@ -105,18 +107,14 @@ func loadConvIndex(ctx context.Context, tx *arrowTx) (*convIndex, error) {
 				}
 				x.key[s] = append(x.key[s], v)
 			}
-			rank, err := intAt(c[17], i)
-			if err != nil {
-				return nil, err
-			}
-			x.tie = append(x.tie, uint32(rank))
 			x.addChannel(cur, channelIDs, rawString(c[12], i))
 		}
 	}
 	if err := rdr.Err(); err != nil {
 		return nil, err
 	}
-	x.finish(cur)
+	x.finish(cur, &x.code)
+	x.byFlow, x.flows = x.flows.postings(len(x.flowIDs.a.off)-1), idList{}
 	x.bytes = x.size()
 	return x, nil
 }
@@ -139,7 +137,7 @@ func (x *convIndex) size() int64 {
 	for _, a := range []*arena{&x.code, &x.codeF, &x.bk, &x.bkF, &x.um, &x.names.el, &x.tags.el} {
 		n += a.size()
 	}
-	n += int64(4*(cap(x.names.start)+cap(x.tags.start))) + x.flows.size()
+	n += int64(4*(cap(x.names.start)+cap(x.tags.start))) + postingsSize(x.byFlow) + x.flowIDs.a.size()
 	return n + int64(8*(cap(x.codeSig)+cap(x.bkSig)))
 }
 
@@ -156,8 +154,10 @@ func (x *convIndex) list(f ListFilter, term []byte, counted func() int64) (int64
 			return x.bkSig[i]&sig == sig && !x.nullBK.has(i) && bytes.Contains(x.bkF.bytes(i), term)
 		}
 	case "FLOW":
-		id, ok := x.flowIDs[string(term)]
-		q.search = func(i uint32) bool { return ok && x.flows.has(i, id) }
+		q.postings = []uint32{}
+		if id, ok := x.flowIDs.ids[string(term)]; ok {
+			q.postings = x.byFlow[id]
+		}
 	}
 	n, ids := x.listTable.list(q)
 	return n, x.rows(ids)

@@ -117,12 +117,9 @@ func (w *Warehouse) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error
 func (w *Warehouse) ListConversations(ctx context.Context, f ListFilter) (int64, []ConversationRow, error) {
 	snap := w.Snapshot()
 	if li := snap.lists.Load(); li != nil && li.conv != nil {
-		var term []byte
-		if f.SearchBy != "" {
-			var err error
-			if term, err = w.foldTerm(ctx, f.Term); err != nil {
-				return 0, nil, err
-			}
+		term, err := w.searchTerm(ctx, f)
+		if err != nil {
+			return 0, nil, err
 		}
 		total, rows := li.conv.list(f, term, func() int64 { return snap.Total(f.Query, Conversations) })
 		return total, rows, nil
@@ -328,8 +325,34 @@ func (f *ListFilter) messageWhere() (string, []any) {
 }
 
 // ListMessages returns one page of USER messages and the count of all matches.
+// It reads the list index of the current snapshot when that is built, else DuckDB.
 func (w *Warehouse) ListMessages(ctx context.Context, f ListFilter) (int64, []MessageRow, error) {
+	snap := w.Snapshot()
+	if li := snap.lists.Load(); li != nil && li.msg != nil {
+		term, err := w.searchTerm(ctx, f)
+		if err != nil {
+			return 0, nil, err
+		}
+		total, rows := li.msg.list(f, term, func() int64 {
+			switch f.NLP {
+			case "FOUND":
+				return snap.Total(f.Query, Understood)
+			case "NONE":
+				return snap.Total(f.Query, UserMessages) - snap.Total(f.Query, Understood)
+			}
+			return snap.Total(f.Query, UserMessages)
+		})
+		return total, rows, nil
+	}
 	return listInTx(ctx, w, f, listMessages)
+}
+
+// searchTerm is f's search term folded, or nil without a search.
+func (w *Warehouse) searchTerm(ctx context.Context, f ListFilter) ([]byte, error) {
+	if f.SearchBy == "" {
+		return nil, nil
+	}
+	return w.foldTerm(ctx, f.Term)
 }
 
 func listMessages(ctx context.Context, tx *sql.Tx, f ListFilter, snap *Snapshot) (int64, []MessageRow, error) {

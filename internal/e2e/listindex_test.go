@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/dashboard-analytics/dashboard/etl/generate"
 	"github.com/dashboard-analytics/dashboard/internal/calendar"
@@ -32,6 +32,7 @@ func TestListIndexMatchesDuckDB(t *testing.T) {
 	if _, err := generate.Generate(ctx, generate.Options{Seed: 9, Messages: 20000, Days: 40, Start: genStart, Workers: 2}, landing); err != nil {
 		t.Fatal(err)
 	}
+	writeUnicodeTenant(t, filepath.Join(landing, "unicode.ndjson"), genStart)
 	ds := newDatasetWith(t, landing, false)
 	wh := ds.wh
 
@@ -86,12 +87,9 @@ func TestListIndexMatchesDuckDB(t *testing.T) {
 		if s == "" {
 			return "x"
 		}
-		a := r.IntN(len(s))
-		b := a + 1 + r.IntN(len(s)-a)
-		for !utf8.ValidString(s[a:b]) && b < len(s) {
-			b++
-		}
-		p := s[a:b]
+		rs := []rune(s)
+		a := r.IntN(len(rs))
+		p := string(rs[a : a+1+r.IntN(len(rs)-a)])
 		switch r.IntN(3) {
 		case 0:
 			p = strings.ToUpper(p)
@@ -166,6 +164,19 @@ func TestListIndexMatchesDuckDB(t *testing.T) {
 		}
 		want = append(want, answer{total, rows})
 	}
+	msgFilters := messageFilters(t, wh, r, cut, filters)
+	type msgAnswer struct {
+		total int64
+		rows  []warehouse.MessageRow
+	}
+	var msgWant []msgAnswer
+	for _, f := range msgFilters {
+		total, rows, err := wh.ListMessages(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgWant = append(msgWant, msgAnswer{total, rows})
+	}
 	if err := wh.BuildListIndex(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +199,148 @@ func TestListIndexMatchesDuckDB(t *testing.T) {
 	if nonEmpty < len(filters)/4 {
 		t.Fatalf("only %d of %d pages had rows: the fixture does not exercise the lists", nonEmpty, len(filters))
 	}
-	t.Logf("%d lists compared, %d with rows", len(filters), nonEmpty)
+	msgNonEmpty := 0
+	for i, f := range msgFilters {
+		total, rows, err := wh.ListMessages(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total != msgWant[i].total || !reflect.DeepEqual(normaliseMessages(rows), normaliseMessages(msgWant[i].rows)) {
+			t.Fatalf("messages filter %d %+v:\nindex  %d %s\nduckdb %d %s", i, f, total, describeMessages(rows), msgWant[i].total, describeMessages(msgWant[i].rows))
+		}
+		if len(rows) > 0 {
+			msgNonEmpty++
+		}
+	}
+	if msgNonEmpty < len(msgFilters)/4 {
+		t.Fatalf("only %d of %d message pages had rows: the fixture does not exercise the lists", msgNonEmpty, len(msgFilters))
+	}
+	t.Logf("%d conversation lists compared (%d with rows), %d message lists (%d with rows)", len(filters), nonEmpty, len(msgFilters), msgNonEmpty)
+}
+
+// messageFilters are random messages/list filters: the ranges, hour windows and
+// channels of the conversation filters, with every searchBy (terms cut from the
+// tenant's messages), nlpResponseFilters, sorts and pages.
+func messageFilters(t *testing.T, wh *warehouse.Warehouse, r *rand.Rand, cut func(string) string, base []warehouse.ListFilter) []warehouse.ListFilter {
+	type values struct{ codes, texts, intents, entities, documents []string }
+	byTenant := map[warehouse.TenantKey]*values{}
+	rows, err := wh.DB().SQL.Query(`SELECT org_uuid, env_uuid, bot_uuid, session_code, content, coalesce(intent, ''),
+		coalesce(entities, []), [n.response_name FOR n IN coalesce(nlp_responses, []) IF n.response_type = 'DOCUMENT']
+		FROM messages WHERE direction = 'USER' USING SAMPLE 3000 ROWS`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k warehouse.TenantKey
+		var code, text, intent string
+		var entities, documents any
+		if err := rows.Scan(&k.Org, &k.Env, &k.Bot, &code, &text, &intent, &entities, &documents); err != nil {
+			t.Fatal(err)
+		}
+		v := byTenant[k]
+		if v == nil {
+			v = &values{}
+			byTenant[k] = v
+		}
+		v.codes, v.texts, v.intents = append(v.codes, code), append(v.texts, text), append(v.intents, intent)
+		for _, l := range []struct {
+			from any
+			to   *[]string
+		}{{entities, &v.entities}, {documents, &v.documents}} {
+			if xs, ok := l.from.([]any); ok {
+				for _, x := range xs {
+					*l.to = append(*l.to, x.(string))
+				}
+			}
+		}
+	}
+	any1 := func(l []string) string {
+		if len(l) == 0 {
+			return "none"
+		}
+		return l[r.IntN(len(l))]
+	}
+	flip := func(s string) string {
+		if r.IntN(2) == 0 {
+			return strings.ToUpper(s)
+		}
+		return strings.ToLower(s)
+	}
+	var out []warehouse.ListFilter
+	for _, f := range base {
+		f.SearchBy, f.Term = "", ""
+		f.Sort, f.Desc = []string{"deliveredAt", "confidence"}[r.IntN(2)], r.IntN(2) == 0
+		f.NLP = []string{"", "", "FOUND", "NONE"}[r.IntN(4)]
+		v := byTenant[f.Tenant]
+		if v == nil {
+			v = &values{}
+		}
+		switch r.IntN(8) {
+		case 0:
+			f.SearchBy, f.Term = "SESSION_CODE", cut(any1(v.codes))
+		case 1:
+			f.SearchBy, f.Term = "QUESTION", cut(any1(v.texts))
+		case 2:
+			f.SearchBy, f.Term = "INTENT", flip(any1(v.intents))
+		case 3:
+			f.SearchBy, f.Term = "ENTITY", flip(any1(v.entities))
+		case 4:
+			f.SearchBy, f.Term = "DOCUMENT", flip(any1(v.documents))
+		case 5:
+			f.SearchBy, f.Term = "QUESTION", unicodeTexts[r.IntN(len(unicodeTexts))]
+		}
+		if f.SearchBy != "" && f.Term == "" {
+			f.Term = "x"
+		}
+		out = append(out, f)
+	}
+	// The unicode tenant, with its own texts as terms.
+	k := warehouse.TenantKey{Org: smOrg, Env: smEnv, Bot: smBot}
+	for range 300 {
+		f := base[r.IntN(len(base))]
+		f.Tenant, f.Channels = k, nil
+		f.Start = time.Date(2026, 1, 25, 0, 0, 0, 0, time.UTC).Unix() / 3600
+		f.End = f.Start + 24*60
+		f.Sort, f.Desc = []string{"deliveredAt", "confidence"}[r.IntN(2)], r.IntN(2) == 0
+		f.NLP = []string{"", "FOUND", "NONE"}[r.IntN(3)]
+		term := unicodeTexts[r.IntN(len(unicodeTexts))]
+		if term != "" && r.IntN(2) == 0 {
+			term = cut(term)
+		}
+		if term == "" {
+			term = "ǆ"
+		}
+		f.SearchBy, f.Term = []string{"SESSION_CODE", "QUESTION", "INTENT", "ENTITY", "DOCUMENT"}[r.IntN(5)], term
+		f.Offset = f.Max * r.IntN(3)
+		out = append(out, f)
+	}
+	return out
+}
+
+// normaliseMessages makes nil and empty lists equal (both are written []).
+func normaliseMessages(rows []warehouse.MessageRow) []warehouse.MessageRow {
+	out := make([]warehouse.MessageRow, len(rows))
+	for i, r := range rows {
+		for _, l := range []*[]string{&r.Tags, &r.Entities, &r.AnswerNames, &r.AnswerTexts, &r.AnswerButtons} {
+			if *l == nil {
+				*l = []string{}
+			}
+		}
+		if r.NLPResponses == nil {
+			r.NLPResponses = []warehouse.NLPResponse{}
+		}
+		out[i] = r
+	}
+	return out
+}
+
+func describeMessages(rows []warehouse.MessageRow) string {
+	var b strings.Builder
+	for _, r := range rows {
+		fmt.Fprintf(&b, "\n  %+v", r)
+	}
+	return b.String()
 }
 
 func containsString(l []string, s string) bool {
@@ -228,4 +380,43 @@ func deref(p *int64) any {
 		return nil
 	}
 	return *p
+}
+
+// unicodeTexts are texts whose case folding is not ASCII's: the list index keeps
+// their folded form, and searches must find them as DuckDB does.
+var unicodeTexts = []string{"İstanbul İİ", "STRASSE straße", "Kelvin \u212a k", "ΣΊΣΥΦΟΣ σίσυφος ς", "café CAFÉ Ça",
+	"ǅemal ǆ Ǆ", "ﬁnal ﬁ", "Hello World", "hello world", "ÅNGSTRÖM \u212b", "", "50% off_now 'quoted'"}
+
+// writeUnicodeTenant writes one more tenant, in smLine's tenant, whose texts,
+// session codes, business keys, intents, entities and documents are unicodeTexts.
+func writeUnicodeTenant(t *testing.T, path string, start time.Time) {
+	r := rand.New(rand.NewPCG(21, 22))
+	var b strings.Builder
+	pick := func() string { return unicodeTexts[r.IntN(len(unicodeTexts))] }
+	for i := range 400 {
+		at := start.Add(time.Duration(r.IntN(40*24*60)) * time.Minute)
+		session := fmt.Sprintf("%s-%d", strings.ReplaceAll(pick(), " ", ""), r.IntN(120))
+		if i < 120 {
+			bk := ""
+			if r.IntN(3) > 0 {
+				bk = fmt.Sprintf(`,"businessKey":%s`, jsonString(pick()))
+			}
+			b.WriteString(smLine("conversation", fmt.Sprintf(`"sessionCode":%s,"startedAt":%q,"updatedAt":%q%s,"flows":[%s]`,
+				jsonString(fmt.Sprintf("%s-%d", strings.ReplaceAll(unicodeTexts[i%len(unicodeTexts)], " ", ""), i)),
+				at.Format(time.RFC3339Nano), at.Format(time.RFC3339Nano), bk, jsonString(pick()))))
+		}
+		conf := ""
+		if r.IntN(4) > 0 {
+			conf = fmt.Sprintf(`,"confidence":%g,"minimumConfidenceAchieved":%v`, float64(r.IntN(5))/4, r.IntN(2) == 0)
+		}
+		b.WriteString(smLine("message", fmt.Sprintf(`"messageId":"u-%04d","sessionCode":%s,"direction":"USER","createdAt":%q,"content":%s,"type":"TEXT","intent":%s,"entities":[%s],"nlpResponses":[{"responseType":"DOCUMENT","paragraphNumber":%d,"responseName":%s}],"tags":[%s]%s`,
+			i, jsonString(session), at.Format(time.RFC3339Nano), jsonString(pick()), jsonString(pick()), jsonString(pick()), r.IntN(3), jsonString(pick()), jsonString(pick()), conf)))
+		if r.IntN(2) == 0 {
+			b.WriteString(smLine("message", fmt.Sprintf(`"messageId":"r-%04d","sessionCode":%s,"direction":"BOT","createdAt":%q,"content":%s,"type":"TEXT","replyTo":"u-%04d","answerName":%s,"buttons":[{"name":%s,"value":"v","action":"postback"}]`,
+				i, jsonString(session), at.Add(time.Second).Format(time.RFC3339Nano), jsonString(pick()), i, jsonString(pick()), jsonString(pick()))))
+		}
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

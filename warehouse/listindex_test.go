@@ -1,0 +1,138 @@
+package warehouse
+
+import (
+	"bytes"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestSearchStrategies: the ways searchText.search finds rows (each entry in play
+// tested once, then their rows from the postings or a lookup per row; or each row
+// tested) answer as a plain "folded text contains term" for every row of the range,
+// whichever the sizes pick.
+func TestSearchStrategies(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	words := []string{"Boleto", "SEGUNDA via", "İstanbul", "straße", "ab1", "AB12", "x", "", "Ça va", "ǅ", "rare-word"}
+	// fold stands for DuckDB's folding here: lower-case, and ß spelled out, so some
+	// folded forms are not the ASCII-lowered text.
+	fold := func(s string) string { return strings.ReplaceAll(strings.ToLower(s), "ß", "ss") }
+	seen := map[string]bool{}
+	for _, c := range []struct {
+		name          string
+		entries, rows int
+		span          int // ids of the rows in range are drawn from [base, base+span)
+	}{
+		{"every entry", 30, 4000, 30},
+		{"a span of entries", 5000, 2000, 600},
+		{"each row", 50000, 600, 50000},
+	} {
+		d := newSearchText(false)
+		var folded []string
+		for range c.entries {
+			text := words[r.IntN(len(words))] + words[r.IntN(len(words))]
+			if _, err := d.add(text, fold(text)); err != nil {
+				t.Fatal(err)
+			}
+			folded = append(folded, fold(text))
+		}
+		base := r.IntN(c.entries - c.span + 1)
+		ids := make([]uint32, c.rows)
+		for i := range ids {
+			ids[i] = uint32(r.IntN(c.entries)) // rows out of range name any entry
+		}
+		a, b := c.rows/4, c.rows/4+c.rows/2
+		var inRange []uint32
+		for i := a; i < b; i++ {
+			ids[i] = uint32(base + r.IntN(c.span))
+			inRange = append(inRange, uint32(i))
+		}
+		byID := newRowsByID(ids, c.entries)
+		for _, term := range []string{"boleto", "via", "i̇stanbul", "strasse", "ab1", "b12", "x", "ça", "ǆ", "rare-word", "none"} {
+			rows, test := d.search(ids, &byID, []byte(term), inRange)
+			var want []uint32
+			for _, i := range inRange {
+				if strings.Contains(folded[ids[i]], term) {
+					want = append(want, i)
+				}
+			}
+			var got []uint32
+			how := "rows"
+			if rows != nil {
+				got = rows
+			} else {
+				how = "test"
+				for _, i := range inRange {
+					if test(i) {
+						got = append(got, i)
+					}
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s, %q by %s: rows %v, want %v", c.name, term, how, got, want)
+			}
+			seen[c.name+"/"+how] = true
+		}
+	}
+	for _, k := range []string{"every entry/rows", "every entry/test", "a span of entries/rows", "a span of entries/test", "each row/test"} {
+		if !seen[k] {
+			t.Errorf("no term took the way %s", k)
+		}
+	}
+}
+
+// TestFloatKeyOrder: floatKey orders as the floats do (-0 as 0) and unFloatKey
+// inverts it.
+func TestFloatKeyOrder(t *testing.T) {
+	fs := []float64{math.Inf(-1), -1e300, -1, -0.5, -1e-300, 0, 1e-300, 0.25, 0.5, 0.7704, 1, 2, 1e300, math.Inf(1)}
+	for i, f := range fs {
+		if g := unFloatKey(floatKey(f)); g != f {
+			t.Fatalf("unFloatKey(floatKey(%v)) = %v", f, g)
+		}
+		if i > 0 && floatKey(fs[i-1]) >= floatKey(f) {
+			t.Fatalf("floatKey(%v) >= floatKey(%v)", fs[i-1], f)
+		}
+	}
+	if floatKey(math.Copysign(0, -1)) != floatKey(0) {
+		t.Fatal("-0 and 0 differ")
+	}
+}
+
+// TestTopKIsASortPrefix: topK returns the first k of a full sort, for any k.
+func TestTopKIsASortPrefix(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 200 {
+		n := r.IntN(500)
+		s := make([]uint32, n)
+		for i := range s {
+			s[i] = uint32(r.IntN(50))*1000 + uint32(i) // ties on the thousands, broken by position
+		}
+		k := r.IntN(n + 2)
+		cmp := func(a, b uint32) int { return int(a) - int(b) }
+		want := slices.Clone(s)
+		slices.SortFunc(want, cmp)
+		got := topK(slices.Clone(s), k, cmp)
+		if !slices.Equal(got, want[:min(k, n)]) {
+			t.Fatalf("n=%d k=%d: %v, want %v", n, k, got, want[:min(k, n)])
+		}
+	}
+}
+
+// TestPairSigScreensNoContainingText: a text that contains a term always passes the
+// signature test.
+func TestPairSigScreensNoContainingText(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 10000 {
+		b := make([]byte, 1+r.IntN(40))
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+		}
+		i := r.IntN(len(b))
+		term := b[i : i+r.IntN(len(b)-i+1)]
+		if !bytes.Contains(b, term) || pairSig(b)&pairSig(term) != pairSig(term) {
+			t.Fatalf("%q contains %q but fails the signature", b, term)
+		}
+	}
+}
