@@ -396,6 +396,7 @@ const timeSort = 0
 type listTenant struct {
 	lo, hi   uint32
 	perm     [][]uint32
+	permAt   [][]int64 // per sort but the time sort: the list time of perm's rows, in perm's order
 	nn       []int
 	channels map[string]uint32
 }
@@ -455,7 +456,7 @@ func (x *listTable) finish(cur *listTenant, tieText *arena) {
 		for r, i := range byText {
 			x.tie[i] = uint32(r)
 		}
-		t.perm, t.nn = make([][]uint32, len(x.key)), make([]int, len(x.key))
+		t.perm, t.permAt, t.nn = make([][]uint32, len(x.key)), make([][]int64, len(x.key)), make([]int, len(x.key))
 		for s := range x.key {
 			p := make([]uint32, 0, t.hi-t.lo)
 			for i := t.lo; i < t.hi; i++ {
@@ -465,6 +466,12 @@ func (x *listTable) finish(cur *listTenant, tieText *arena) {
 				slices.SortFunc(p, func(a, b uint32) int { return x.compare(s, false, a, b) })
 			}
 			t.perm[s] = p
+			if s != timeSort {
+				t.permAt[s] = make([]int64, len(p))
+				for pos, i := range p {
+					t.permAt[s][pos] = x.key[timeSort][i]
+				}
+			}
 			t.nn[s] = len(p)
 			for t.nn[s] > 0 && x.null[s].has(p[t.nn[s]-1]) {
 				t.nn[s]--
@@ -482,8 +489,8 @@ func (x *listTable) size() int64 {
 		n += int64(8 * cap(b))
 	}
 	for _, t := range x.tenants {
-		for _, p := range t.perm {
-			n += int64(4 * cap(p))
+		for s, p := range t.perm {
+			n += int64(4*cap(p) + 8*cap(t.permAt[s]))
 		}
 	}
 	return n
@@ -514,10 +521,10 @@ func (x *listTable) compare(s int, desc bool, a, b uint32) int {
 // walk visits perm (ascending (key, tie), NULLs from nn on) in list order: for a
 // descending sort, groups of equal keys from the last, each group in tie order, then
 // the NULLs. visit returns false to stop.
-func (x *listTable) walk(s int, perm []uint32, nn int, desc bool, visit func(uint32) bool) {
+func (x *listTable) walk(s int, perm []uint32, nn int, desc bool, visit func(pos int, i uint32) bool) {
 	if !desc {
-		for _, i := range perm {
-			if !visit(i) {
+		for pos, i := range perm {
+			if !visit(pos, i) {
 				return
 			}
 		}
@@ -529,15 +536,15 @@ func (x *listTable) walk(s int, perm []uint32, nn int, desc bool, visit func(uin
 		// (a binary search: a group of a low-cardinality key holds many rows).
 		k := key[perm[end-1]]
 		start := sort.Search(end, func(j int) bool { return key[perm[j]] >= k })
-		for _, i := range perm[start:end] {
-			if !visit(i) {
+		for pos := start; pos < end; pos++ {
+			if !visit(pos, perm[pos]) {
 				return
 			}
 		}
 		end = start
 	}
-	for _, i := range perm[nn:] {
-		if !visit(i) {
+	for pos := nn; pos < len(perm); pos++ {
+		if !visit(pos, perm[pos]) {
 			return
 		}
 	}
@@ -547,7 +554,7 @@ func (x *listTable) walk(s int, perm []uint32, nn int, desc bool, visit func(uin
 func (x *listTable) pageOf(s int, perm []uint32, nn int, f ListFilter) []uint32 {
 	page := make([]uint32, 0, f.Max)
 	skip := f.Offset
-	x.walk(s, perm, nn, f.Desc, func(i uint32) bool {
+	x.walk(s, perm, nn, f.Desc, func(_ int, i uint32) bool {
 		if skip > 0 {
 			skip--
 			return true
@@ -609,7 +616,7 @@ func (x *listTable) list(q listQuery) (int64, []uint32) {
 		// Every match is needed for the count: filter the range, then order the matches.
 		if matches == nil {
 			for _, i := range inRange {
-				if match(i) {
+				if match(i, at[i]) {
 					matches = append(matches, i)
 				}
 			}
@@ -637,8 +644,8 @@ func (x *listTable) list(q listQuery) (int64, []uint32) {
 	}
 	page := make([]uint32, 0, f.Max)
 	skip := f.Offset
-	collect := func(i uint32) bool {
-		if !match(i) {
+	collect := func(i uint32, at int64) bool {
+		if !match(i, at) {
 			return true
 		}
 		if skip > 0 {
@@ -649,7 +656,7 @@ func (x *listTable) list(q listQuery) (int64, []uint32) {
 		return len(page) < f.Max
 	}
 	if s == timeSort {
-		x.walk(s, inRange, len(inRange), f.Desc, collect)
+		x.walk(s, inRange, len(inRange), f.Desc, func(_ int, i uint32) bool { return collect(i, at[i]) })
 		return n, page
 	}
 	// Walk the sort's permutation over the whole tenant (about need × rows / matches
@@ -659,16 +666,17 @@ func (x *listTable) list(q listQuery) (int64, []uint32) {
 	walkCost := float64(need) * rows / float64(n)
 	sortCost := float64(len(inRange)) + float64(n)*math.Log2(float64(need)+1)
 	if walkCost <= sortCost {
-		x.walk(s, t.perm[s], t.nn[s], f.Desc, func(i uint32) bool {
-			if v := at[i]; v < lo || v >= hi {
+		permAt := t.permAt[s] // the times in the permutation's order: read in sequence
+		x.walk(s, t.perm[s], t.nn[s], f.Desc, func(pos int, i uint32) bool {
+			if v := permAt[pos]; v < lo || v >= hi {
 				return true
 			}
-			return collect(i)
+			return collect(i, permAt[pos])
 		})
 		return n, page
 	}
 	for _, i := range inRange {
-		if match(i) {
+		if match(i, at[i]) {
 			matches = append(matches, i)
 		}
 	}
@@ -680,7 +688,7 @@ func (x *listTable) list(q listQuery) (int64, []uint32) {
 
 // matcher returns the test of a row in range against the hour window, the channels,
 // the list's own filter and the search.
-func (x *listTable) matcher(t *listTenant, f ListFilter, filter, search func(uint32) bool) func(uint32) bool {
+func (x *listTable) matcher(t *listTenant, f ListFilter, filter, search func(uint32) bool) func(i uint32, at int64) bool {
 	allHours := !slices.Contains(f.Mask[:], false)
 	var allowed []bool
 	if f.Channels != nil {
@@ -691,13 +699,12 @@ func (x *listTable) matcher(t *listTenant, f ListFilter, filter, search func(uin
 			}
 		}
 	}
-	at := x.key[timeSort]
 	// The search first: it is the most selective test where there is one.
-	return func(i uint32) bool {
+	return func(i uint32, at int64) bool {
 		if search != nil && !search(i) {
 			return false
 		}
-		if !allHours && !f.Mask[hourOfDay(at[i])] {
+		if !allHours && !f.Mask[hourOfDay(at)] {
 			return false
 		}
 		if allowed != nil && !allowed[x.channel[i]] {
