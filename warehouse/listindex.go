@@ -18,15 +18,17 @@ import (
 	"github.com/dashboard-analytics/dashboard/internal/calendar"
 )
 
-// The list index answers conversations/list from Go memory. A DuckDB query costs
-// milliseconds even for ten rows found by key (a top-N over a month of the large bot
-// 5–10 ms, fetching ten rows by session code with an ART index 13–47 ms, by rowid
-// 1.7 ms a row), so a page served by DuckDB tops out near 100 req/s on two cores.
-// The index holds every conversation_facts row in a few pointer-free columns (string
-// arenas, integer slices: the garbage collector does not scan them), with, per tenant,
-// one permutation per sort order. It is built from one read transaction after each
-// snapshot refresh, in the background; until it is built, or when it is of another
-// generation than the request's snapshot, lists run in DuckDB as before.
+// The list index answers conversations/list and messages/list from Go memory. A
+// DuckDB query costs milliseconds even for ten rows found by key (a top-N over a month
+// of the large bot 5–10 ms, fetching ten rows by session code with an ART index
+// 13–47 ms, by rowid 1.7 ms a row), so a page served by DuckDB tops out near 100 req/s
+// on two cores. The index holds every conversation_facts row and every USER message in
+// pointer-free columns (string arenas, dictionaries, integer slices: the garbage
+// collector does not scan them), each tenant's rows a run in list-time order, with one
+// permutation per other sort order, postings for the equality searches and pair
+// signatures for the substring ones. It is read in one transaction after each snapshot
+// refresh, in the background, and serves only while it is of the generation last
+// committed: until it is built (or after a refresh that failed) lists run in DuckDB.
 
 // arena is a column of strings: element i is b[off[i]:off[i+1]].
 type arena struct {
@@ -36,10 +38,10 @@ type arena struct {
 
 func newArena(n int) arena { return arena{off: append(make([]uint32, 0, n+1), 0)} }
 
-var errIndexTooLarge = errors.New("list index: a column holds more than 4 GiB")
+var errIndexTooLarge = errors.New("list index: a column holds more than 4 GiB or 2^32 values")
 
 func (a *arena) add(s string) error {
-	if uint64(len(a.b))+uint64(len(s)) > math.MaxUint32 {
+	if uint64(len(a.b))+uint64(len(s)) > math.MaxUint32 || len(a.off) >= math.MaxUint32 {
 		return errIndexTooLarge
 	}
 	a.b = append(a.b, s...)
@@ -143,6 +145,9 @@ func (l *idList) add(col *array.List, i int, d *strDict) error {
 			id, err := d.id(rawString(vals, j))
 			if err != nil {
 				return err
+			}
+			if len(l.ids) >= math.MaxUint32 {
+				return errIndexTooLarge
 			}
 			l.ids = append(l.ids, id)
 		}
@@ -725,6 +730,9 @@ func hourOfDay(us int64) int {
 
 // topK returns the first k elements of s in cmp order, sorted (s is reordered).
 func topK(s []uint32, k int, cmp func(a, b uint32) int) []uint32 {
+	if k <= 0 {
+		return s[:0]
+	}
 	if k >= len(s) || k > len(s)/8 {
 		slices.SortFunc(s, cmp)
 		return s[:min(k, len(s))]
@@ -764,8 +772,20 @@ func clone(s string) string { return string([]byte(s)) }
 
 // listIndexes are the in-memory lists of one snapshot.
 type listIndexes struct {
+	gen  int64 // the generation they were read at
 	conv *convIndex
 	msg  *msgIndex
+}
+
+// listIndex returns the list index of the current snapshot when it is built and of
+// the generation last committed, else nil (lists then run in DuckDB: between a commit
+// and the end of the next index build, or after a refresh that failed).
+func (w *Warehouse) listIndex(snap *Snapshot) *listIndexes {
+	li := snap.lists.Load()
+	if li == nil || li.gen != w.committed.Load() {
+		return nil
+	}
+	return li
 }
 
 // BuildListIndex builds the list index of the current snapshot now (serve builds it
@@ -807,57 +827,99 @@ func (w *Warehouse) buildListIndex(ctx context.Context, s *Snapshot) error {
 	if err != nil {
 		return fmt.Errorf("list index, messages: %w", err)
 	}
-	s.lists.Store(&listIndexes{conv: conv, msg: msg})
+	s.lists.Store(&listIndexes{gen: gen, conv: conv, msg: msg})
 	w.log.Info("list index built", "generation", gen, "conversations", len(conv.tie), "conversation_bytes", conv.bytes,
 		"messages", len(msg.tie), "message_bytes", msg.bytes, "took", time.Since(start).Round(time.Millisecond),
 		"conversations_took", convTook.Round(time.Millisecond))
 	return nil
 }
 
-// listBuilder builds the list index of the newest snapshot, one build at a time (a
-// snapshot replaced while its index builds is skipped).
+// listBuilder builds the list index of the newest snapshot, one build at a time: a
+// build overtaken by a newer snapshot is cancelled, and a snapshot replaced before its
+// build starts is skipped.
 type listBuilder struct {
 	mu      sync.Mutex
 	next    *Snapshot
 	running bool
+	closed  bool
+	cancel  context.CancelFunc // of the running build
 	wg      sync.WaitGroup
 }
 
 func (w *Warehouse) scheduleListIndex(s *Snapshot) {
 	b := &w.lists
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return
+	}
 	b.next = s
 	if b.running {
-		b.mu.Unlock()
+		if b.cancel != nil {
+			b.cancel()
+		}
 		return
 	}
 	b.running = true
 	b.wg.Add(1)
-	b.mu.Unlock()
-	go func() {
-		defer b.wg.Done()
-		for {
-			b.mu.Lock()
-			s := b.next
-			b.next = nil
-			if s == nil {
-				b.running = false
-				b.mu.Unlock()
-				return
-			}
+	go w.runListBuilds()
+}
+
+func (w *Warehouse) runListBuilds() {
+	b := &w.lists
+	defer b.wg.Done()
+	for {
+		b.mu.Lock()
+		s := b.next
+		b.next = nil
+		if s == nil || b.closed {
+			b.running, b.cancel = false, nil
 			b.mu.Unlock()
-			if s != w.Snapshot() {
-				continue
-			}
-			if err := w.buildListIndex(w.closing, s); err != nil && w.closing.Err() == nil {
+			return
+		}
+		ctx, cancel := context.WithCancel(w.closing)
+		b.cancel = cancel
+		b.mu.Unlock()
+		if s == w.Snapshot() {
+			if err := w.buildListIndexSafely(ctx, s); err != nil && ctx.Err() == nil {
 				w.log.Error("list index build failed: lists run in DuckDB", "generation", s.Generation, "err", err)
 			}
 		}
-	}()
+		cancel()
+	}
 }
 
+// buildListIndexSafely is buildListIndex with a panic turned into an error: the
+// server keeps answering (lists in DuckDB).
+func (w *Warehouse) buildListIndexSafely(ctx context.Context, s *Snapshot) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("list index build panicked: %v", r)
+		}
+	}()
+	return w.buildListIndex(ctx, s)
+}
+
+// stopListBuilds cancels a running build and waits for the builder to stop.
+func (w *Warehouse) stopListBuilds() {
+	b := &w.lists
+	b.mu.Lock()
+	b.closed = true
+	if b.cancel != nil {
+		b.cancel()
+	}
+	b.mu.Unlock()
+	b.wg.Wait()
+}
+
+// maxFoldCache bounds the bytes of cached folded terms; longer terms are not cached.
+const (
+	maxFoldCache = 1 << 20
+	maxFoldTerm  = 256
+)
+
 // foldTerm folds a search term as the *_f columns are folded (foldSQL), by DuckDB
-// itself so both sides always agree; recent terms are cached.
+// itself so both sides always agree; recent short terms are cached.
 func (w *Warehouse) foldTerm(ctx context.Context, term string) ([]byte, error) {
 	w.foldMu.Lock()
 	v, ok := w.foldCache[term]
@@ -869,17 +931,31 @@ func (w *Warehouse) foldTerm(ctx context.Context, term string) ([]byte, error) {
 	if err := w.db.SQL.QueryRowContext(ctx, "SELECT "+fold("?"), term).Scan(&folded); err != nil {
 		return nil, err
 	}
-	w.foldMu.Lock()
-	if len(w.foldCache) >= 4096 {
-		clear(w.foldCache)
+	if len(term) <= maxFoldTerm {
+		w.foldMu.Lock()
+		if w.foldBytes+len(term)+len(folded) > maxFoldCache {
+			clear(w.foldCache)
+			w.foldBytes = 0
+		}
+		w.foldCache[term] = []byte(folded)
+		w.foldBytes += len(term) + len(folded)
+		w.foldMu.Unlock()
 	}
-	w.foldCache[term] = []byte(folded)
-	w.foldMu.Unlock()
 	return []byte(folded), nil
 }
 
-// ListIndexBuilt reports whether the current snapshot's list index is built.
-func (w *Warehouse) ListIndexBuilt() bool { return w.Snapshot().lists.Load() != nil }
+// ListIndexBuilt reports whether lists are answered from the list index now.
+func (w *Warehouse) ListIndexBuilt() bool { return w.listIndex(w.Snapshot()) != nil }
 
 // WaitListIndex waits until no list index build is running or scheduled.
-func (w *Warehouse) WaitListIndex() { w.lists.wg.Wait() }
+func (w *Warehouse) WaitListIndex() {
+	for {
+		w.lists.mu.Lock()
+		idle := !w.lists.running
+		w.lists.mu.Unlock()
+		if idle {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -184,6 +184,9 @@ func loadMsgIndex(ctx context.Context, tx *arrowTx) (*msgIndex, error) {
 						nlpIDs[k] = id
 						x.nlpD = append(x.nlpD, NLPResponse{ResponseType: k.typ, ParagraphNumber: k.para, ResponseName: k.name})
 					}
+					if len(x.nlpIDs) >= math.MaxUint32 {
+						return nil, errIndexTooLarge
+					}
 					x.nlpIDs = append(x.nlpIDs, id)
 				}
 			}

@@ -116,7 +116,7 @@ func (w *Warehouse) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error
 // It reads the list index of the current snapshot when that is built, else DuckDB.
 func (w *Warehouse) ListConversations(ctx context.Context, f ListFilter) (int64, []ConversationRow, error) {
 	snap := w.Snapshot()
-	if li := snap.lists.Load(); li != nil && li.conv != nil {
+	if li := w.listIndex(snap); li != nil && li.conv != nil {
 		term, err := w.searchTerm(ctx, f)
 		if err != nil {
 			return 0, nil, err
@@ -328,7 +328,7 @@ func (f *ListFilter) messageWhere() (string, []any) {
 // It reads the list index of the current snapshot when that is built, else DuckDB.
 func (w *Warehouse) ListMessages(ctx context.Context, f ListFilter) (int64, []MessageRow, error) {
 	snap := w.Snapshot()
-	if li := snap.lists.Load(); li != nil && li.msg != nil {
+	if li := w.listIndex(snap); li != nil && li.msg != nil {
 		term, err := w.searchTerm(ctx, f)
 		if err != nil {
 			return 0, nil, err

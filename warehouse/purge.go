@@ -45,5 +45,8 @@ func (w *Warehouse) Purge(ctx context.Context, org, env, bot string) (PurgeResul
 	if err != nil {
 		return res, err
 	}
+	if err := w.noteCommit(ctx); err != nil {
+		return res, err
+	}
 	return res, w.Refresh(ctx)
 }

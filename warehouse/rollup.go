@@ -287,6 +287,7 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 	if res.Unchanged {
 		return res, nil
 	}
+	w.committed.Store(res.Generation)
 	var days []string
 	seen := map[string]bool{}
 	for _, list := range touched {

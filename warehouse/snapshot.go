@@ -170,6 +170,10 @@ func (w *Warehouse) refresh(ctx context.Context, days []string) error {
 	return nil
 }
 
+// bucketHour is the hour (since the epoch) of a bucket: floor division, as DuckDB's
+// // truncates toward zero (a bucket at 1969-12-31T23:30Z is in hour -1, not 0).
+const bucketHour = "((epoch_ms(bucket) - ((epoch_ms(bucket) % 3600000) + 3600000) % 3600000) // 3600000)"
+
 // maxIncrementalDays: past this many touched days a full load is as cheap.
 const maxIncrementalDays = 60
 
@@ -287,10 +291,10 @@ func (w *Warehouse) loadSnapshot(ctx context.Context, prev *Snapshot, days []str
 	// Hourly counts.
 	err = scanRows(ctx, tx, `SELECT org_uuid, env_uuid, bot_uuid, channel_uuid, hour,
 			sum(conversations)::INTEGER, sum(users)::INTEGER, sum(understood)::INTEGER FROM (
-			SELECT org_uuid, env_uuid, bot_uuid, channel_uuid, epoch_ms(bucket) // 3600000 AS hour,
+			SELECT org_uuid, env_uuid, bot_uuid, channel_uuid, `+bucketHour+` AS hour,
 				0 AS conversations, user_messages AS users, understood FROM message_traffic`+dayFilter+`
 			UNION ALL
-			SELECT org_uuid, env_uuid, bot_uuid, channel_uuid, epoch_ms(bucket) // 3600000,
+			SELECT org_uuid, env_uuid, bot_uuid, channel_uuid, `+bucketHour+`,
 				conversations, 0, 0 FROM conversation_traffic`+dayFilter+`)
 		GROUP BY ALL HAVING sum(conversations) + sum(users) > 0
 		ORDER BY org_uuid, env_uuid, bot_uuid, hour, channel_uuid`,
@@ -310,7 +314,7 @@ func (w *Warehouse) loadSnapshot(ctx context.Context, prev *Snapshot, days []str
 		return nil, fmt.Errorf("load traffic: %w", err)
 	}
 	// Users: dictionary-encoded per tenant.
-	err = scanRows(ctx, tx, `SELECT DISTINCT org_uuid, env_uuid, bot_uuid, channel_uuid, epoch_ms(bucket) // 3600000 AS hour, user_id
+	err = scanRows(ctx, tx, `SELECT DISTINCT org_uuid, env_uuid, bot_uuid, channel_uuid, `+bucketHour+` AS hour, user_id
 		FROM user_activity`+dayFilter+` ORDER BY org_uuid, env_uuid, bot_uuid, hour, user_id, channel_uuid`,
 		func(r rowScanner) error {
 			var k TenantKey
@@ -337,7 +341,7 @@ func (w *Warehouse) loadSnapshot(ctx context.Context, prev *Snapshot, days []str
 		table, col string
 		intents    bool
 	}{{"intent_counts", "intent", true}, {"flow_counts", "flow", false}} {
-		err = scanRows(ctx, tx, `SELECT org_uuid, env_uuid, bot_uuid, channel_uuid, epoch_ms(bucket) // 3600000 AS hour, `+topic.col+`, sum(n)::INTEGER
+		err = scanRows(ctx, tx, `SELECT org_uuid, env_uuid, bot_uuid, channel_uuid, `+bucketHour+` AS hour, `+topic.col+`, sum(n)::INTEGER
 			FROM `+topic.table+dayFilter+` GROUP BY ALL ORDER BY org_uuid, env_uuid, bot_uuid, hour`,
 			func(r rowScanner) error {
 				var k TenantKey

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dashboard-analytics/dashboard/internal/duck"
@@ -51,10 +52,12 @@ type Warehouse struct {
 	refreshMu sync.Mutex // one snapshot load at a time
 
 	lists     listBuilder
+	committed atomic.Int64    // the generation last committed (this process is the only writer)
 	closing   context.Context // cancelled by Close: stops a list index build
 	close     context.CancelFunc
 	foldMu    sync.Mutex
 	foldCache map[string][]byte
+	foldBytes int
 }
 
 // File is the database file under the warehouse directory.
@@ -89,13 +92,17 @@ func Open(ctx context.Context, o Options) (*Warehouse, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := w.noteCommit(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return w, nil
 }
 
 // Close stops a list index build and closes the database.
 func (w *Warehouse) Close() error {
 	w.close()
-	w.lists.wg.Wait()
+	w.stopListBuilds()
 	return w.db.Close()
 }
 
@@ -160,6 +167,16 @@ func (w *Warehouse) migrate(ctx context.Context) error {
 			return fmt.Errorf("checkpoint after migration %s: %w", e.Name(), err)
 		}
 	}
+	return nil
+}
+
+// noteCommit records the committed generation, after a write that may have changed it.
+func (w *Warehouse) noteCommit(ctx context.Context) error {
+	var gen int64
+	if err := w.db.SQL.QueryRowContext(ctx, "SELECT generation FROM rollup_generation").Scan(&gen); err != nil {
+		return err
+	}
+	w.committed.Store(gen)
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dashboard-analytics/dashboard/etl"
 	"github.com/dashboard-analytics/dashboard/etl/generate"
 	"github.com/dashboard-analytics/dashboard/internal/calendar"
 	"github.com/dashboard-analytics/dashboard/warehouse"
@@ -34,6 +35,9 @@ func TestListIndexMatchesDuckDB(t *testing.T) {
 	}
 	writeUnicodeTenant(t, filepath.Join(landing, "unicode.ndjson"), genStart)
 	ds := newDatasetWith(t, landing, false)
+	if ds.run.Quarantined != 0 {
+		t.Fatalf("%d fixture lines quarantined", ds.run.Quarantined)
+	}
 	wh := ds.wh
 
 	type tenant struct {
@@ -45,7 +49,8 @@ func TestListIndexMatchesDuckDB(t *testing.T) {
 	var tenants []*tenant
 	byKey := map[warehouse.TenantKey]*tenant{}
 	rows, err := wh.DB().SQL.QueryContext(ctx, `SELECT org_uuid, env_uuid, bot_uuid, session_code, coalesce(business_key, ''),
-		channel_uuid, flows_travelled_names, epoch_us(started_at) FROM conversation_facts`)
+		channel_uuid, flows_travelled_names, epoch_us(started_at) FROM conversation_facts
+		ORDER BY org_uuid, env_uuid, bot_uuid, session_code`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,6 +190,11 @@ func TestListIndexMatchesDuckDB(t *testing.T) {
 	}
 	nonEmpty := 0
 	for i, f := range filters {
+		if f.SearchBy == "" {
+			if n := directCount(t, wh, "conversation_facts", "started_at", f); n != want[i].total {
+				t.Fatalf("filter %d %+v: the lists count %d, the table %d", i, f, want[i].total, n)
+			}
+		}
 		total, rows, err := wh.ListConversations(ctx, f)
 		if err != nil {
 			t.Fatal(err)
@@ -201,6 +211,11 @@ func TestListIndexMatchesDuckDB(t *testing.T) {
 	}
 	msgNonEmpty := 0
 	for i, f := range msgFilters {
+		if f.SearchBy == "" {
+			if n := directCount(t, wh, "messages", "created_at", f); n != msgWant[i].total {
+				t.Fatalf("messages filter %d %+v: the lists count %d, the table %d", i, f, msgWant[i].total, n)
+			}
+		}
 		total, rows, err := wh.ListMessages(ctx, f)
 		if err != nil {
 			t.Fatal(err)
@@ -226,7 +241,7 @@ func messageFilters(t *testing.T, wh *warehouse.Warehouse, r *rand.Rand, cut fun
 	byTenant := map[warehouse.TenantKey]*values{}
 	rows, err := wh.DB().SQL.Query(`SELECT org_uuid, env_uuid, bot_uuid, session_code, content, coalesce(intent, ''),
 		coalesce(entities, []), [n.response_name FOR n IN coalesce(nlp_responses, []) IF n.response_type = 'DOCUMENT']
-		FROM messages WHERE direction = 'USER' USING SAMPLE 3000 ROWS`)
+		FROM messages WHERE direction = 'USER' ORDER BY org_uuid, env_uuid, bot_uuid, message_id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,8 +317,16 @@ func messageFilters(t *testing.T, wh *warehouse.Warehouse, r *rand.Rand, cut fun
 		f.Tenant, f.Channels = k, nil
 		f.Start = time.Date(2026, 1, 25, 0, 0, 0, 0, time.UTC).Unix() / 3600
 		f.End = f.Start + 24*60
+		if r.IntN(2) == 0 {
+			f.Start, f.End = -24-r.Int64N(3), 24+r.Int64N(3)
+		}
 		f.Sort, f.Desc = []string{"deliveredAt", "confidence"}[r.IntN(2)], r.IntN(2) == 0
 		f.NLP = []string{"", "FOUND", "NONE"}[r.IntN(3)]
+		if r.IntN(3) == 0 { // no search: the count comes from the snapshot
+			f.SearchBy, f.Term = "", ""
+			out = append(out, f)
+			continue
+		}
 		term := unicodeTexts[r.IntN(len(unicodeTexts))]
 		if term != "" && r.IntN(2) == 0 {
 			term = cut(term)
@@ -341,6 +364,39 @@ func describeMessages(rows []warehouse.MessageRow) string {
 		fmt.Fprintf(&b, "\n  %+v", r)
 	}
 	return b.String()
+}
+
+// directCount counts the rows of f's tenant, range, hour window (UTC hours, floored
+// before 1970), channels and nlpResponseFilters in table, without a search: what the
+// lists take from the snapshot's counts.
+func directCount(t *testing.T, wh *warehouse.Warehouse, table, col string, f warehouse.ListFilter) int64 {
+	q := "SELECT count(*) FROM " + table + " WHERE org_uuid = ? AND env_uuid = ? AND bot_uuid = ? AND epoch_us(" + col + ") >= ? AND epoch_us(" + col + ") < ?"
+	args := []any{f.Tenant.Org, f.Tenant.Env, f.Tenant.Bot, f.Start * hourUs, f.End * hourUs}
+	var hours []string
+	for h, ok := range f.Mask {
+		if ok {
+			hours = append(hours, fmt.Sprint(h))
+		}
+	}
+	q += fmt.Sprintf(" AND ((((epoch_us(%[1]s) - ((epoch_us(%[1]s) %% %[2]d) + %[2]d) %% %[2]d) // %[2]d) %% 24) + 24) %% 24 IN (%[3]s)", col, hourUs, strings.Join(hours, ","))
+	if f.Channels != nil {
+		q += " AND list_contains(?, channel_uuid)"
+		args = append(args, f.Channels)
+	}
+	if table == "messages" {
+		q += " AND direction = 'USER'"
+		switch f.NLP {
+		case "FOUND":
+			q += " AND minimum_confidence_achieved"
+		case "NONE":
+			q += " AND NOT coalesce(minimum_confidence_achieved, false)"
+		}
+	}
+	var n int64
+	if err := wh.DB().SQL.QueryRow(q, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func containsString(l []string, s string) bool {
@@ -393,8 +449,18 @@ func writeUnicodeTenant(t *testing.T, path string, start time.Time) {
 	r := rand.New(rand.NewPCG(21, 22))
 	var b strings.Builder
 	pick := func() string { return unicodeTexts[r.IntN(len(unicodeTexts))] }
+	name := func() string { // names may not be empty
+		for {
+			if s := pick(); s != "" {
+				return s
+			}
+		}
+	}
 	for i := range 400 {
 		at := start.Add(time.Duration(r.IntN(40*24*60)) * time.Minute)
+		if i%4 == 0 { // around the epoch: hours before 1970 too
+			at = time.Date(1969, 12, 31, 20, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(8*3600)) * time.Second)
+		}
 		session := fmt.Sprintf("%s-%d", strings.ReplaceAll(pick(), " ", ""), r.IntN(120))
 		if i < 120 {
 			bk := ""
@@ -410,13 +476,84 @@ func writeUnicodeTenant(t *testing.T, path string, start time.Time) {
 			conf = fmt.Sprintf(`,"confidence":%g,"minimumConfidenceAchieved":%v`, float64(r.IntN(5))/4, r.IntN(2) == 0)
 		}
 		b.WriteString(smLine("message", fmt.Sprintf(`"messageId":"u-%04d","sessionCode":%s,"direction":"USER","createdAt":%q,"content":%s,"type":"TEXT","intent":%s,"entities":[%s],"nlpResponses":[{"responseType":"DOCUMENT","paragraphNumber":%d,"responseName":%s}],"tags":[%s]%s`,
-			i, jsonString(session), at.Format(time.RFC3339Nano), jsonString(pick()), jsonString(pick()), jsonString(pick()), r.IntN(3), jsonString(pick()), jsonString(pick()), conf)))
+			i, jsonString(session), at.Format(time.RFC3339Nano), jsonString(pick()), jsonString(pick()), jsonString(pick()), r.IntN(3), jsonString(name()), jsonString(pick()), conf)))
 		if r.IntN(2) == 0 {
 			b.WriteString(smLine("message", fmt.Sprintf(`"messageId":"r-%04d","sessionCode":%s,"direction":"BOT","createdAt":%q,"content":%s,"type":"TEXT","replyTo":"u-%04d","answerName":%s,"buttons":[{"name":%s,"value":"v","action":"postback"}]`,
-				i, jsonString(session), at.Add(time.Second).Format(time.RFC3339Nano), jsonString(pick()), i, jsonString(pick()), jsonString(pick()))))
+				i, jsonString(session), at.Add(time.Second).Format(time.RFC3339Nano), jsonString(pick()), i, jsonString(name()), jsonString(name()))))
 		}
 	}
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestListsAfterARollupNeverStale: right after a rollup commits, before the list
+// index of the new generation is built, lists answer the new data (from DuckDB); once
+// it is built, the index answers the same.
+func TestListsAfterARollupNeverStale(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	landing := filepath.Join(dir, "landing")
+	if err := os.MkdirAll(landing, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	write := func(name string, from, n int) {
+		var b strings.Builder
+		for i := from; i < from+n; i++ {
+			at := base.Add(time.Duration(i) * time.Minute).Format(time.RFC3339Nano)
+			b.WriteString(smLine("conversation", fmt.Sprintf(`"sessionCode":"s-%03d","startedAt":%q,"updatedAt":%q`, i, at, at)))
+			b.WriteString(smLine("message", fmt.Sprintf(`"messageId":"m-%03d","sessionCode":"s-%03d","direction":"USER","createdAt":%q,"content":"hi","type":"TEXT"`, i, i, at)))
+		}
+		if err := os.WriteFile(filepath.Join(landing, name), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := etl.Extract(ctx, etl.Options{LandingDir: landing, LakeDir: filepath.Join(dir, "lake"),
+			QuarantineDir: filepath.Join(dir, "quarantine"), MemoryLimit: "1GB"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.ndjson", 0, 10)
+	wh, err := warehouse.Open(ctx, warehouse.Options{Dir: filepath.Join(dir, "warehouse"), LakeDir: filepath.Join(dir, "lake"),
+		MemoryLimit: "1GB", ListIndex: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wh.Close()
+	if err := wh.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wh.Rollup(ctx, warehouse.RollupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	wh.WaitListIndex()
+	if !wh.ListIndexBuilt() {
+		t.Fatal("no list index after the first rollup")
+	}
+	f := warehouse.ListFilter{Query: warehouse.Query{Tenant: warehouse.TenantKey{Org: smOrg, Env: smEnv, Bot: smBot},
+		Start: base.Unix()/3600 - 1, End: base.Unix()/3600 + 2, Mask: calendar.NewMask(0, 23)}, Sort: "conversationStartedAt", Desc: true, Max: 100}
+	check := func(when string, want int64) {
+		t.Helper()
+		n, rows, err := wh.ListConversations(ctx, f)
+		if err != nil || n != want || int64(len(rows)) != want {
+			t.Fatalf("%s: conversations %d (%d rows, %v), want %d", when, n, len(rows), err, want)
+		}
+		g := f
+		g.Sort = "deliveredAt"
+		n, msgs, err := wh.ListMessages(ctx, g)
+		if err != nil || n != want || int64(len(msgs)) != want {
+			t.Fatalf("%s: messages %d (%d rows, %v), want %d", when, n, len(msgs), err, want)
+		}
+	}
+	check("after the first rollup", 10)
+	write("b.ndjson", 10, 5)
+	if _, err := wh.Rollup(ctx, warehouse.RollupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	check("right after the second rollup", 15) // the index of generation 1 must not answer
+	wh.WaitListIndex()
+	if !wh.ListIndexBuilt() {
+		t.Fatal("no list index after the second rollup")
+	}
+	check("from the index of the second rollup", 15)
 }

@@ -90,6 +90,9 @@ func TestPagesMatchAFullSort(t *testing.T) {
 			if err := wh.BuildListIndex(ctx); err != nil {
 				t.Fatal(err)
 			}
+			if !wh.ListIndexBuilt() {
+				t.Fatal("the list index was not built")
+			}
 		}
 		checkPages(t, wh, q, all, &pages)
 	}
