@@ -309,7 +309,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusServiceUnavailable, "warehouse: "+err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, []byte(`{"status":"UP"}`))
+	writeJSON(w, http.StatusOK, []byte(`{"status":"UP","listIndex":"`+s.wh.ListIndexState()+`"}`))
 }
 
 // writeJSON writes a JSON answer. The caller hands body over: under the answer cache

@@ -65,6 +65,10 @@ rm -f "$DIR"/landing/gen-2-*
 bin/dashboard serve --data-dir "$DIR" --no-auth --addr 127.0.0.1:$PORT --log-level warn --max-sample 2000000 &
 SERVER=$!
 for i in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
+# The list index is built in the background after the snapshot: the lists are measured on it.
+LI0=$(date +%s)
+for i in $(seq 1 1800); do curl -s "http://127.0.0.1:$PORT/healthz" | grep -q '"listIndex":"ready"' && break; sleep 0.2; done
+echo "list index ready after $(( $(date +%s) - LI0 )) s (after the snapshot)" > "$RESULTS/listindex.txt"
 T=$(python3 - "$DIR" <<'PY'
 import sys, json, glob
 # the large bot: the tenant with the most channel rows in the catalog is not enough; use the default tenant set's first bot
@@ -96,16 +100,26 @@ done
 for ep in conversations messages users accuracy stacking/intents; do
   NAME="distinct 1-year dashboard/$ep (32 conns)"; api -path dashboard/$ep -days 365 -from "$START" -span 0 -channels "$CHANS" -c 32 -seed 3
 done
-for sort in conversationStartedAt satisfaction duration userMessages; do
-  NAME="conversations/list page 1, 1 month, sort=$sort (50 conns)"; api -path conversations/list -days 30 -from "$START" -span $((DAYS-31)) -extra "sort=$sort" -c 50
+# Lists: every request distinct (-uncached adds an ignored unique parameter), so none is
+# answered from the answer cache.
+for sort in conversationStartedAt satisfaction duration userMessages flowsTravelled; do
+  NAME="conversations/list page 1, 1 month, sort=$sort (50 conns, uncached)"; api -path conversations/list -days 30 -from "$START" -span $((DAYS-31)) -extra "sort=$sort" -c 50 -uncached
 done
-NAME="messages/list page 1, 1 month, sort=confidence (50 conns)"; api -path messages/list -days 30 -from "$START" -span $((DAYS-31)) -extra "sort=confidence&order=ASC" -c 50
-NAME="messages/list searchBy=QUESTION (50 conns)"; api -path messages/list -days 30 -from "$START" -span $((DAYS-31)) -extra "searchBy=QUESTION&searchTerm=boleto" -c 50
-NAME="messages/list searchBy=INTENT (50 conns)"; api -path messages/list -days 30 -from "$START" -span $((DAYS-31)) -extra "searchBy=INTENT&searchTerm=saudacao" -c 50
-NAME="conversations/list searchBy=FLOW (50 conns)"; api -path conversations/list -days 30 -from "$START" -span $((DAYS-31)) -extra "searchBy=FLOW&searchTerm=Faturamento" -c 50
-NAME="conversations/list page 500, 1 year (50 conns)"; api -path conversations/list -days 365 -from "$START" -span 0 -extra "page=500&size=20" -c 50
+for sort in deliveredAt confidence; do
+  NAME="messages/list page 1, 1 month, sort=$sort (50 conns, uncached)"; api -path messages/list -days 30 -from "$START" -span $((DAYS-31)) -extra "sort=$sort&order=ASC" -c 50 -uncached
+done
+NAME="messages/list searchBy=QUESTION (50 conns, uncached)"; api -path messages/list -days 30 -from "$START" -span $((DAYS-31)) -extra "searchBy=QUESTION&searchTerm=boleto" -c 50 -uncached
+NAME="messages/list searchBy=INTENT (50 conns, uncached)"; api -path messages/list -days 30 -from "$START" -span $((DAYS-31)) -extra "searchBy=INTENT&searchTerm=saudacao" -c 50 -uncached
+NAME="messages/list searchBy=SESSION_CODE (50 conns, uncached)"; api -path messages/list -days 30 -from "$START" -span $((DAYS-31)) -extra "searchBy=SESSION_CODE&searchTerm=ab1" -c 50 -uncached
+NAME="conversations/list searchBy=FLOW (50 conns, uncached)"; api -path conversations/list -days 30 -from "$START" -span $((DAYS-31)) -extra "searchBy=FLOW&searchTerm=Faturamento" -c 50 -uncached
+NAME="conversations/list searchBy=SESSION_CODE (50 conns, uncached)"; api -path conversations/list -days 30 -from "$START" -span $((DAYS-31)) -extra "searchBy=SESSION_CODE&searchTerm=ab1" -c 50 -uncached
+NAME="conversations/list page 500, 1 year (50 conns, uncached)"; api -path conversations/list -days 365 -from "$START" -span 0 -extra "page=500&size=20" -c 50 -uncached
+NAME="messages/list page 500, 1 year, sort=confidence (50 conns, uncached)"; api -path messages/list -days 365 -from "$START" -span 0 -extra "page=500&size=20&sort=confidence" -c 50 -uncached
 SESSION=$(curl -s "$BASE/conversations/list?startDate=$M30S&endDate=$LAST&size=1" | python3 -c "import sys,json;print(json.load(sys.stdin)['content'][0]['sessionCode'])")
 NAME="conversations/details (one session, 50 conns)"; api -path conversations/details -query "sessionCode=$SESSION" -c 50
+NAME="conversations/details (one session, 50 conns, uncached)"; api -path conversations/details -query "sessionCode=$SESSION" -c 50 -uncached
+RSS_KB=$(ps -o rss= -p $SERVER | tr -d ' ')
+echo "server RSS after the API load: $((RSS_KB / 1024)) MiB" >> "$RESULTS/listindex.txt"
 
 # 6. Reports.
 report() {
@@ -166,6 +180,8 @@ done
   echo "| load | throughput | p50 | p99 | answer size | errors |"
   echo "|---|---|---|---|---|---|"
   cat "$RESULTS/api.md"
+  echo
+  echo "List index: $(cat "$RESULTS/listindex.txt" | tr '\n' ';' | sed 's/;$//; s/;/; /g')."
   echo
   echo "## The same questions asked of DuckDB over the raw Parquet lake at request time (cmd/lakebench)"
   echo

@@ -944,6 +944,19 @@ func (w *Warehouse) foldTerm(ctx context.Context, term string) ([]byte, error) {
 	return []byte(folded), nil
 }
 
+// ListIndexState is "off" (Options.ListIndex unset), "ready" (lists are answered from
+// the index) or "building" (lists run in DuckDB until the build ends, or a build
+// failed: the log says which).
+func (w *Warehouse) ListIndexState() string {
+	switch {
+	case !w.opts.ListIndex:
+		return "off"
+	case w.ListIndexBuilt():
+		return "ready"
+	}
+	return "building"
+}
+
 // ListIndexBuilt reports whether lists are answered from the list index now.
 func (w *Warehouse) ListIndexBuilt() bool { return w.listIndex(w.Snapshot()) != nil }
 

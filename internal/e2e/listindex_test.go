@@ -556,4 +556,7 @@ func TestListsAfterARollupNeverStale(t *testing.T) {
 		t.Fatal("no list index after the second rollup")
 	}
 	check("from the index of the second rollup", 15)
+	if st := wh.ListIndexState(); st != "ready" {
+		t.Fatalf("list index state %q, want ready", st)
+	}
 }
