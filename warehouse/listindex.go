@@ -537,10 +537,21 @@ func (x *listTable) walk(s int, perm []uint32, nn int, desc bool, visit func(pos
 	}
 	key := x.key[s]
 	for end := nn; end > 0; {
-		// The group of the key before end starts at the first position holding it
-		// (a binary search: a group of a low-cardinality key holds many rows).
+		// The group of the key before end starts at the first position holding it:
+		// galloping back from end (1, 2, 4, … positions), then a binary search in the
+		// last step, so a group of g rows costs O(log g) — one comparison for a unique
+		// key, few for a low-cardinality key's large groups.
 		k := key[perm[end-1]]
-		start := sort.Search(end, func(j int) bool { return key[perm[j]] >= k })
+		lo, step := end-1, 1
+		for lo > 0 && key[perm[lo-1]] == k {
+			next := max(lo-step, 0)
+			if key[perm[next]] != k {
+				lo = next + sort.Search(lo-next, func(j int) bool { return key[perm[next+j]] >= k })
+				break
+			}
+			lo, step = next, step*2
+		}
+		start := lo
 		for pos := start; pos < end; pos++ {
 			if !visit(pos, perm[pos]) {
 				return
