@@ -76,19 +76,29 @@ func newListArena(n int) listArena {
 }
 
 func (l *listArena) add(col *array.List, i int) error {
-	if col != nil && col.IsValid(i) {
-		lo, hi := col.ValueOffsets(i)
-		vals := col.ListValues()
-		for j := int(lo); j < int(hi); j++ {
-			if vals.IsNull(j) {
-				continue
-			}
-			if err := l.el.add(rawString(vals, j)); err != nil {
-				return err
-			}
-		}
+	if err := eachString(col, i, l.el.add); err != nil {
+		return err
 	}
 	l.start = append(l.start, uint32(len(l.el.off)-1))
+	return nil
+}
+
+// eachString calls fn with each non-NULL element of row i of a list column (none for
+// a NULL list); the strings alias the record batch.
+func eachString(col *array.List, i int, fn func(string) error) error {
+	if col == nil || !col.IsValid(i) {
+		return nil
+	}
+	lo, hi := col.ValueOffsets(i)
+	vals := col.ListValues()
+	for j := int(lo); j < int(hi); j++ {
+		if vals.IsNull(j) {
+			continue
+		}
+		if err := fn(rawString(vals, j)); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -135,22 +145,19 @@ func (l *idList) size() int64 { return int64(4 * (cap(l.ids) + cap(l.start))) }
 
 // add appends row i of col (NULL elements skipped, a NULL list empty).
 func (l *idList) add(col *array.List, i int, d *strDict) error {
-	if col != nil && col.IsValid(i) {
-		lo, hi := col.ValueOffsets(i)
-		vals := col.ListValues()
-		for j := int(lo); j < int(hi); j++ {
-			if vals.IsNull(j) {
-				continue
-			}
-			id, err := d.id(rawString(vals, j))
-			if err != nil {
-				return err
-			}
-			if len(l.ids) >= math.MaxUint32 {
-				return errIndexTooLarge
-			}
-			l.ids = append(l.ids, id)
+	err := eachString(col, i, func(v string) error {
+		id, err := d.id(v)
+		if err != nil {
+			return err
 		}
+		if len(l.ids) >= math.MaxUint32 {
+			return errIndexTooLarge
+		}
+		l.ids = append(l.ids, id)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	l.start = append(l.start, uint32(len(l.ids)))
 	return nil
