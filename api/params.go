@@ -41,13 +41,6 @@ func (r Range) Query(k warehouse.TenantKey) warehouse.Query {
 	return warehouse.Query{Tenant: k, Start: r.Start, End: r.End, Mask: r.Mask, Channels: r.Channels}
 }
 
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if (a%b != 0) && ((a < 0) != (b < 0)) {
-		q--
-	}
-	return q
-}
 
 // parseDate reads a start or end date: an RFC 3339 instant, or a plain date that means
 // 00:00:00.000Z (start) or 23:59:59.999Z (end) of that day.
@@ -116,8 +109,8 @@ func (s *Server) parseRange(in rangeInput) (Range, error) {
 	if d > maxUs || d == maxUs && endNs > startNs {
 		return r, badParam("endDate", fmt.Sprintf("the range from startDate is longer than %d days", s.cfg.MaxRangeDays))
 	}
-	r.Start = floorDiv(r.StartSent, hourUs)
-	r.End = floorDiv(r.EndSent, hourUs) + 1
+	r.Start = calendar.HourOf(r.StartSent)
+	r.End = calendar.HourOf(r.EndSent) + 1
 	if r.StartHour, err = parseHour("startHour", in.startHour, 0); err != nil {
 		return r, err
 	}

@@ -592,7 +592,7 @@ func checkRange(t *testing.T, r Range, maxRange int64) {
 	if r.EndSent < r.StartSent || r.EndSent-r.StartSent > maxRange {
 		t.Fatalf("accepted instants %d..%d", r.StartSent, r.EndSent)
 	}
-	if r.Start != floorDiv(r.StartSent, hourUs) || r.End != floorDiv(r.EndSent, hourUs)+1 {
+	if r.Start != calendar.HourOf(r.StartSent) || r.End != calendar.HourOf(r.EndSent)+1 {
 		t.Fatalf("hours [%d, %d) of instants %d..%d", r.Start, r.End, r.StartSent, r.EndSent)
 	}
 	if r.Start*hourUs > r.StartSent || r.End*hourUs <= r.EndSent {

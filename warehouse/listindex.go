@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -127,7 +128,7 @@ func (d *strDict) id(s string) (uint32, error) {
 	if err := d.a.add(s); err != nil {
 		return 0, err
 	}
-	d.ids[clone(s)] = id
+	d.ids[strings.Clone(s)] = id
 	return id, nil
 }
 
@@ -251,7 +252,7 @@ func (d *searchText) add(text, folded string) (uint32, error) {
 	}
 	d.sig = append(d.sig, pairSig([]byte(folded)))
 	if d.ids != nil {
-		d.ids[clone(text)] = id
+		d.ids[strings.Clone(text)] = id
 	}
 	return id, nil
 }
@@ -432,7 +433,7 @@ func (x *listTable) tenantAt(k TenantKey, cur *listTenant, curKey *TenantKey) *l
 	if cur != nil {
 		cur.hi = row
 	}
-	*curKey = TenantKey{Org: clone(k.Org), Env: clone(k.Env), Bot: clone(k.Bot)}
+	*curKey = TenantKey{Org: strings.Clone(k.Org), Env: strings.Clone(k.Env), Bot: strings.Clone(k.Bot)}
 	t := &listTenant{lo: row, hi: row, channels: map[string]uint32{}}
 	x.tenants[*curKey] = t
 	return t
@@ -443,7 +444,7 @@ func (x *listTable) addChannel(t *listTenant, ids map[string]uint32, ch string) 
 	id, ok := ids[ch]
 	if !ok {
 		id = uint32(len(x.channels))
-		ch = clone(ch)
+		ch = strings.Clone(ch)
 		x.channels = append(x.channels, ch)
 		ids[ch] = id
 	}
@@ -630,7 +631,7 @@ func (x *listTable) list(q listQuery) (int64, []uint32) {
 		from := sort.Search(len(p), func(i int) bool { return p[i] >= uint32(a) })
 		to := from + sort.Search(len(p)-from, func(i int) bool { return p[from+i] >= uint32(b) })
 		inRange, q.search = p[from:to], func(uint32) bool { return true }
-		if q.filter == nil && f.Channels == nil && !slices.Contains(f.Mask[:], false) {
+		if q.filter == nil && f.Channels == nil && f.Mask.All() {
 			matches = inRange // every one matches
 		}
 		match = x.matcher(t, f, q.filter, nil)
@@ -657,7 +658,7 @@ func (x *listTable) list(q listQuery) (int64, []uint32) {
 		return n, topK(matches, need, func(a, b uint32) int { return x.compare(s, f.Desc, a, b) })[f.Offset:]
 	}
 	var n int64
-	if !q.filtered && f.Channels == nil && !slices.Contains(f.Mask[:], false) {
+	if !q.filtered && f.Channels == nil && f.Mask.All() {
 		n = int64(len(inRange)) // no other filter: every row in range matches
 	} else {
 		n = q.counted()
@@ -712,7 +713,7 @@ func (x *listTable) list(q listQuery) (int64, []uint32) {
 // matcher returns the test of a row in range against the hour window, the channels,
 // the list's own filter and the search.
 func (x *listTable) matcher(t *listTenant, f ListFilter, filter, search func(uint32) bool) func(i uint32, at int64) bool {
-	allHours := !slices.Contains(f.Mask[:], false)
+	allHours := f.Mask.All()
 	var allowed []bool
 	if f.Channels != nil {
 		allowed = make([]bool, len(x.channels))
@@ -727,7 +728,7 @@ func (x *listTable) matcher(t *listTenant, f ListFilter, filter, search func(uin
 		if search != nil && !search(i) {
 			return false
 		}
-		if !allHours && !f.Mask[hourOfDay(at)] {
+		if !allHours && !f.Mask.Pass(calendar.HourOf(at)) {
 			return false
 		}
 		if allowed != nil && !allowed[x.channel[i]] {
@@ -735,15 +736,6 @@ func (x *listTable) matcher(t *listTenant, f ListFilter, filter, search func(uin
 		}
 		return filter == nil || filter(i)
 	}
-}
-
-// hourOfDay is the UTC hour of a time in microseconds (before 1970 too).
-func hourOfDay(us int64) int {
-	h := us / calendar.HourMicros
-	if us < 0 && us%calendar.HourMicros != 0 {
-		h--
-	}
-	return int(((h % 24) + 24) % 24)
 }
 
 // topK returns the first k elements of s in cmp order, sorted (s is reordered).
@@ -785,8 +777,6 @@ func topK(s []uint32, k int, cmp func(a, b uint32) int) []uint32 {
 	slices.SortFunc(h, cmp)
 	return h
 }
-
-func clone(s string) string { return string([]byte(s)) }
 
 // listIndexes are the in-memory lists of one snapshot.
 type listIndexes struct {

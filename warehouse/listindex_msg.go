@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -144,7 +145,7 @@ func loadMsgIndex(ctx context.Context, tx *arrowTx) (*msgIndex, error) {
 				if sid, err = x.sessions.add(code, rawString(c[7], i)); err != nil {
 					return nil, err
 				}
-				sessions[clone(code)] = sid
+				sessions[strings.Clone(code)] = sid
 				if err := x.sessBK.addNullable(c[8], i, &x.sessNoBK, int(sid)); err != nil {
 					return nil, err
 				}
@@ -180,7 +181,7 @@ func loadMsgIndex(ctx context.Context, tx *arrowTx) (*msgIndex, error) {
 					id, ok := nlpIDs[k]
 					if !ok {
 						id = uint32(len(x.nlpD))
-						k.typ, k.name = clone(k.typ), clone(k.name)
+						k.typ, k.name = strings.Clone(k.typ), strings.Clone(k.name)
 						nlpIDs[k] = id
 						x.nlpD = append(x.nlpD, NLPResponse{ResponseType: k.typ, ParagraphNumber: k.para, ResponseName: k.name})
 					}

@@ -121,14 +121,9 @@ func (w *Warehouse) ListConversations(ctx context.Context, f ListFilter) (int64,
 		if err != nil {
 			return 0, nil, err
 		}
-		total, rows := li.conv.list(f, term, func() int64 { return snap.Total(f.Query, Conversations) })
+		total, rows := li.conv.list(f, term, func() int64 { return snapshotCount(snap, f, true) })
 		return total, rows, nil
 	}
-	return w.listConversationsSQL(ctx, f)
-}
-
-// listConversationsSQL answers conversations/list in DuckDB.
-func (w *Warehouse) listConversationsSQL(ctx context.Context, f ListFilter) (int64, []ConversationRow, error) {
 	return listInTx(ctx, w, f, listConversations)
 }
 
@@ -140,6 +135,20 @@ func listInTx[R any](ctx context.Context, w *Warehouse, f ListFilter,
 		return err
 	})
 	return total, rows, err
+}
+
+// snapshotCount is the count of a list without a search, from the snapshot's traffic
+// counts: conversations started, or USER messages under f's nlpResponseFilters.
+func snapshotCount(snap *Snapshot, f ListFilter, conversations bool) int64 {
+	switch {
+	case conversations:
+		return snap.Total(f.Query, Conversations)
+	case f.NLP == "FOUND":
+		return snap.Total(f.Query, Understood)
+	case f.NLP == "NONE":
+		return snap.Total(f.Query, UserMessages) - snap.Total(f.Query, Understood)
+	}
+	return snap.Total(f.Query, UserMessages)
 }
 
 // listTotal counts a list's matches. Without a search term the count is a traffic
@@ -154,16 +163,7 @@ func listTotal(ctx context.Context, tx *sql.Tx, f ListFilter, snap *Snapshot, ta
 			return 0, err
 		}
 		if gen == snap.Generation {
-			switch {
-			case table == "conversation_facts":
-				return snap.Total(f.Query, Conversations), nil
-			case f.NLP == "FOUND":
-				return snap.Total(f.Query, Understood), nil
-			case f.NLP == "NONE":
-				return snap.Total(f.Query, UserMessages) - snap.Total(f.Query, Understood), nil
-			default:
-				return snap.Total(f.Query, UserMessages), nil
-			}
+			return snapshotCount(snap, f, table == "conversation_facts"), nil
 		}
 	}
 	var total int64
@@ -333,15 +333,7 @@ func (w *Warehouse) ListMessages(ctx context.Context, f ListFilter) (int64, []Me
 		if err != nil {
 			return 0, nil, err
 		}
-		total, rows := li.msg.list(f, term, func() int64 {
-			switch f.NLP {
-			case "FOUND":
-				return snap.Total(f.Query, Understood)
-			case "NONE":
-				return snap.Total(f.Query, UserMessages) - snap.Total(f.Query, Understood)
-			}
-			return snap.Total(f.Query, UserMessages)
-		})
+		total, rows := li.msg.list(f, term, func() int64 { return snapshotCount(snap, f, false) })
 		return total, rows, nil
 	}
 	return listInTx(ctx, w, f, listMessages)

@@ -458,17 +458,7 @@ func (r *arrowRow) Scan(dest ...any) error {
 
 // stringAt copies a string out of a record batch: Arrow's Value aliases memory that is
 // freed with the batch.
-func stringAt(col arrow.Array, i int) string {
-	switch a := col.(type) {
-	case *array.String:
-		return strings.Clone(a.Value(i))
-	case *array.LargeString:
-		return strings.Clone(a.Value(i))
-	case *array.StringView:
-		return strings.Clone(a.Value(i))
-	}
-	return col.ValueStr(i)
-}
+func stringAt(col arrow.Array, i int) string { return strings.Clone(rawString(col, i)) }
 
 func intAt(col arrow.Array, i int) (int64, error) {
 	switch a := col.(type) {

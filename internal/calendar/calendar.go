@@ -24,6 +24,26 @@ func NewMask(start, end int) Mask {
 	return m
 }
 
+// All reports whether every hour passes (no hour filter).
+func (m *Mask) All() bool {
+	for _, ok := range m {
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// HourOf is the hour since the epoch that holds us (microseconds since the epoch),
+// rounded down before 1970 too.
+func HourOf(us int64) int64 {
+	h := us / HourMicros
+	if us%HourMicros < 0 {
+		h--
+	}
+	return h
+}
+
 // Pass reports whether the hour (hours since the epoch) passes the mask.
 func (m *Mask) Pass(hour int64) bool { return m[HourOfDay(hour)] }
 

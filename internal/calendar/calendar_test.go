@@ -71,3 +71,19 @@ func TestHourFilterKeepsDays(t *testing.T) {
 		t.Fatalf("hours %d days %d", len(c.Hours), len(c.Days))
 	}
 }
+
+// TestHourOfFloors: HourOf rounds down, before 1970 too, and Mask.All is true only
+// without a filter.
+func TestHourOfFloors(t *testing.T) {
+	for us, want := range map[int64]int64{0: 0, 1: 0, HourMicros - 1: 0, HourMicros: 1, -1: -1, -HourMicros: -1, -HourMicros - 1: -2} {
+		if got := HourOf(us); got != want {
+			t.Errorf("HourOf(%d) = %d, want %d", us, got, want)
+		}
+	}
+	if m := NewMask(0, 23); !m.All() {
+		t.Error("0..23 is not all hours")
+	}
+	if m := NewMask(22, 20); m.All() {
+		t.Error("22..20 is all hours")
+	}
+}
