@@ -26,10 +26,10 @@ import (
 // on two cores. The index holds every conversation_facts row and every USER message in
 // pointer-free columns (string arenas, dictionaries, integer slices: the garbage
 // collector does not scan them), each tenant's rows a run in list-time order, with one
-// permutation per other sort order, postings for the equality searches and pair
-// signatures for the substring ones. It is read in one transaction after each snapshot
-// refresh, in the background, and serves only while it is of the generation last
-// committed: until it is built (or after a refresh that failed) lists run in DuckDB.
+// permutation per other sort order, the rows of each value for the equality searches
+// and pair signatures for the substring ones. It is read in one transaction after each
+// snapshot refresh, in the background, and serves only while it is of the generation
+// last committed: until it is built (or after a refresh that failed) lists run in DuckDB.
 
 // arena is a column of strings: element i is b[off[i]:off[i+1]].
 type arena struct {
@@ -164,30 +164,46 @@ func (l *idList) add(col *array.List, i int, d *strDict) error {
 	return nil
 }
 
-func (l *idList) has(i uint32, id uint32) bool {
-	return slices.Contains(l.ids[l.start[i]:l.start[i+1]], id)
+// addValue appends row i of a scalar column: one id, or none for a NULL.
+func (l *idList) addValue(col arrow.Array, i int, d *strDict) error {
+	if col.IsValid(i) {
+		id, err := d.id(rawString(col, i))
+		if err != nil {
+			return err
+		}
+		l.ids = append(l.ids, id)
+	}
+	l.start = append(l.start, uint32(len(l.ids)))
+	return nil
 }
 
-// postings returns, per id of a dictionary of n values, the rows holding it in row
-// order (the lists of one row at a time, in order).
-func (l *idList) postings(n int) [][]uint32 {
-	p := make([][]uint32, n)
-	for i := 0; i+1 < len(l.start); i++ {
-		for _, id := range l.ids[l.start[i]:l.start[i+1]] {
-			if last := len(p[id]) - 1; last < 0 || p[id][last] != uint32(i) { // a value twice in a row counts once
-				p[id] = append(p[id], uint32(i))
-			}
-		}
+// rowsByID returns the rows of each of the n ids of l's dictionary, in row order (an
+// id twice in one row counts once).
+func (l *idList) rowsByID(n int) rowsByID {
+	p := rowsByID{start: make([]uint32, n+1)}
+	l.eachOnce(func(_ uint32, id uint32) { p.start[id+1]++ })
+	for id := range n {
+		p.start[id+1] += p.start[id]
 	}
+	p.rows = make([]uint32, p.start[n])
+	next := slices.Clone(p.start[:n])
+	l.eachOnce(func(row uint32, id uint32) {
+		p.rows[next[id]] = row
+		next[id]++
+	})
 	return p
 }
 
-func postingsSize(p [][]uint32) int64 {
-	n := int64(24 * cap(p))
-	for _, l := range p {
-		n += int64(4 * cap(l))
+// eachOnce calls fn for each (row, id) of l, in row order, an id once per row.
+func (l *idList) eachOnce(fn func(row, id uint32)) {
+	for i := 0; i+1 < len(l.start); i++ {
+		ids := l.ids[l.start[i]:l.start[i+1]]
+		for j, id := range ids {
+			if !slices.Contains(ids[:j], id) {
+				fn(uint32(i), id)
+			}
+		}
 	}
-	return n
 }
 
 // strings returns row i's values from d.
@@ -261,7 +277,7 @@ func (d *searchText) size() int64 {
 	return d.text.size() + d.folded.size() + int64(8*(cap(d.sig)+len(d.own)))
 }
 
-// matcher returns whether entry id contains term (folded), using buf.
+// contains reports whether entry id contains term (folded), using buf.
 func (d *searchText) contains(id uint32, term []byte, sig uint64, buf *[]byte) bool {
 	if d.sig[id]&sig != sig {
 		return false
@@ -269,8 +285,29 @@ func (d *searchText) contains(id uint32, term []byte, sig uint64, buf *[]byte) b
 	if d.own.has(id) {
 		return bytes.Contains(d.folded.bytes(id), term)
 	}
-	*buf = asciiLowerBytes((*buf)[:0], d.text.bytes(id))
+	*buf = asciiLower((*buf)[:0], d.text.bytes(id))
 	return bytes.Contains(*buf, term)
+}
+
+// runOf returns the rows [a, b) of inRange, a run of rows.
+func runOf(inRange []uint32) (a, b uint32) {
+	if len(inRange) == 0 {
+		return 0, 0
+	}
+	return inRange[0], inRange[len(inRange)-1] + 1
+}
+
+// equalRows is an equality search: the rows in range holding the value term of d,
+// from its rows by id (none when d lacks it).
+func equalRows(by *rowsByID, d *strDict, term []byte) func(inRange []uint32) ([]uint32, func(uint32) bool) {
+	return func(inRange []uint32) ([]uint32, func(uint32) bool) {
+		id, ok := d.ids[string(term)]
+		if !ok {
+			return []uint32{}, nil
+		}
+		a, b := runOf(inRange)
+		return by.in(id, a, b), nil
+	}
 }
 
 // search finds the rows of inRange (a run of rows) whose entry, ids[row], contains
@@ -284,7 +321,7 @@ func (d *searchText) search(ids []uint32, byID *rowsByID, term []byte, inRange [
 	if len(inRange) == 0 {
 		return []uint32{}, nil
 	}
-	a, b := inRange[0], inRange[len(inRange)-1]+1
+	a, b := runOf(inRange)
 	lo, hi := uint32(0), uint32(len(d.sig)-1)
 	if len(d.sig) > len(inRange) {
 		lo, hi = ids[a], ids[a]
@@ -317,19 +354,11 @@ type rowsByID struct {
 }
 
 func newRowsByID(ids []uint32, n int) rowsByID {
-	p := rowsByID{start: make([]uint32, n+1), rows: make([]uint32, len(ids))}
-	for _, id := range ids {
-		p.start[id+1]++
+	one := idList{ids: ids, start: make([]uint32, len(ids)+1)} // one id per row
+	for i := range ids {
+		one.start[i+1] = uint32(i + 1)
 	}
-	for id := range n {
-		p.start[id+1] += p.start[id]
-	}
-	next := slices.Clone(p.start[:n])
-	for row, id := range ids {
-		p.rows[next[id]] = uint32(row)
-		next[id]++
-	}
-	return p
+	return one.rowsByID(n)
 }
 
 func (p *rowsByID) size() int64 { return int64(4 * (cap(p.start) + cap(p.rows))) }
@@ -593,9 +622,8 @@ func (x *listTable) pageOf(s int, perm []uint32, nn int, f ListFilter) []uint32 
 type listQuery struct {
 	f        ListFilter
 	sort     int
-	search   func(uint32) bool                                    // nil without a search (or a filter the snapshot cannot count)
-	postings []uint32                                             // for an equality search: the rows holding the value (search is then true for them)
-	searchIn func(inRange []uint32) ([]uint32, func(uint32) bool) // finds the matching rows in range, or a test of them
+	search   func(uint32) bool                                    // the search's test of a row (set by searchIn)
+	searchIn func(inRange []uint32) ([]uint32, func(uint32) bool) // nil without a search: the matching rows in range (in row order), or a test of them
 	filter   func(uint32) bool                                    // the other row filters of the list (nil for none)
 	counted  func() int64                                         // the snapshot's count of matches, used when search is nil
 	filtered bool                                                 // the filters beyond the range narrow the rows (else the count is the range's)
@@ -614,31 +642,25 @@ func (x *listTable) list(q listQuery) (int64, []uint32) {
 	a := int(t.lo) + sort.Search(int(t.hi-t.lo), func(i int) bool { return at[int(t.lo)+i] >= lo })
 	b := int(t.lo) + sort.Search(int(t.hi-t.lo), func(i int) bool { return at[int(t.lo)+i] >= hi })
 	inRange := t.perm[timeSort][a-int(t.lo) : b-int(t.lo)]
+	var found []uint32 // the search's rows in range, when it lists them
 	if q.searchIn != nil {
-		if p, test := q.searchIn(inRange); p != nil {
-			q.postings = p
-		} else {
-			q.search = test
-		}
+		found, q.search = q.searchIn(inRange)
 	}
 	match := x.matcher(t, f, q.filter, q.search)
 	need := f.Offset + f.Max
 
-	var matches []uint32
-	if q.postings != nil {
-		// The value's rows in range: a binary search in its row list.
-		p := q.postings
-		from := sort.Search(len(p), func(i int) bool { return p[i] >= uint32(a) })
-		to := from + sort.Search(len(p)-from, func(i int) bool { return p[from+i] >= uint32(b) })
-		inRange, q.search = p[from:to], func(uint32) bool { return true }
-		if q.filter == nil && f.Channels == nil && f.Mask.All() {
-			matches = inRange // every one matches
-		}
-		match = x.matcher(t, f, q.filter, nil)
-	}
-	if q.search != nil {
-		// Every match is needed for the count: filter the range, then order the matches.
-		if matches == nil {
+	if found != nil || q.search != nil {
+		// Every match is needed for the count: filter the range (or the rows the search
+		// found), then order the matches.
+		var matches []uint32
+		shared := false // matches is the index's own row list
+		switch {
+		case found != nil && q.filter == nil && f.Channels == nil && f.Mask.All():
+			matches, shared = found, true // every one matches
+		case found != nil:
+			inRange = found
+			fallthrough
+		default:
 			for _, i := range inRange {
 				if match(i, at[i]) {
 					matches = append(matches, i)
@@ -652,8 +674,8 @@ func (x *listTable) list(q listQuery) (int64, []uint32) {
 		if s == timeSort { // matches are in time order already
 			return n, x.pageOf(s, matches, len(matches), f)
 		}
-		if len(q.postings) > 0 && len(matches) == len(inRange) {
-			matches = slices.Clone(matches) // topK reorders: not the postings themselves
+		if shared {
+			matches = slices.Clone(matches) // topK reorders
 		}
 		return n, topK(matches, need, func(a, b uint32) int { return x.compare(s, f.Desc, a, b) })[f.Offset:]
 	}
@@ -699,6 +721,7 @@ func (x *listTable) list(q listQuery) (int64, []uint32) {
 		})
 		return n, page
 	}
+	var matches []uint32
 	for _, i := range inRange {
 		if match(i, at[i]) {
 			matches = append(matches, i)

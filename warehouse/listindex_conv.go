@@ -30,12 +30,12 @@ type convIndex struct {
 	nullUM  bitset
 	names   listArena // flows_travelled_names
 	tags    listArena
-	flows   idList     // flows_f, as ids of flowIDs (while loading)
-	flowIDs strDict    // folded flow names
-	byFlow  [][]uint32 // per flowIDs id, its rows (postings)
-	codeSig []uint64   // pairSig of session_code_f
-	bkSig   []uint64   // pairSig of business_key_f
-	bytes   int64      // memory held
+	flows   idList   // flows_f, as ids of flowIDs (while loading)
+	flowIDs strDict  // folded flow names
+	byFlow  rowsByID // the rows of each flowIDs id
+	codeSig []uint64 // pairSig of session_code_f
+	bkSig   []uint64 // pairSig of business_key_f
+	bytes   int64    // memory held
 }
 
 const convIndexSQL = `SELECT org_uuid, env_uuid, bot_uuid, session_code, business_key, user_message, satisfaction,
@@ -114,7 +114,7 @@ func loadConvIndex(ctx context.Context, tx *arrowTx) (*convIndex, error) {
 		return nil, err
 	}
 	x.finish(cur, &x.code)
-	x.byFlow, x.flows = x.flows.postings(len(x.flowIDs.a.off)-1), idList{}
+	x.byFlow, x.flows = x.flows.rowsByID(len(x.flowIDs.a.off)-1), idList{}
 	x.bytes = x.size()
 	return x, nil
 }
@@ -137,7 +137,7 @@ func (x *convIndex) size() int64 {
 	for _, a := range []*arena{&x.code, &x.codeF, &x.bk, &x.bkF, &x.um, &x.names.el, &x.tags.el} {
 		n += a.size()
 	}
-	n += int64(4*(cap(x.names.start)+cap(x.tags.start))) + postingsSize(x.byFlow) + x.flowIDs.a.size()
+	n += int64(4*(cap(x.names.start)+cap(x.tags.start))) + x.byFlow.size() + x.flowIDs.a.size()
 	return n + int64(8*(cap(x.codeSig)+cap(x.bkSig)))
 }
 
@@ -154,10 +154,7 @@ func (x *convIndex) list(f ListFilter, term []byte, counted func() int64) (int64
 			return x.bkSig[i]&sig == sig && !x.nullBK.has(i) && bytes.Contains(x.bkF.bytes(i), term)
 		}
 	case "FLOW":
-		q.postings = []uint32{}
-		if id, ok := x.flowIDs.ids[string(term)]; ok {
-			q.postings = x.byFlow[id]
-		}
+		q.searchIn = equalRows(&x.byFlow, &x.flowIDs, term)
 	}
 	n, ids := x.listTable.list(q)
 	return n, x.rows(ids)

@@ -6,7 +6,6 @@ import (
 	"math"
 	"strings"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
@@ -31,18 +30,18 @@ type msgIndex struct {
 	sessBK     arena      // the session's conversation's business key ("" when none)
 	sessNoBK   bitset
 	intent     []uint32 // into intents; noID = NULL
-	intentF    []uint32 // into intentsF; noID = NULL (while loading)
+	intentF    idList   // into intentsF (while loading)
 	intents    strDict
 	intentsF   strDict
-	entities   idList     // into entityD
-	entitiesF  idList     // into entityFD (while loading)
-	documentsF idList     // into documentFD (while loading)
-	byIntent   [][]uint32 // postings: per intentsF id, its rows
-	byEntity   [][]uint32 // per entityFD id
-	byDocument [][]uint32 // per documentFD id
-	tags       idList     // into tagD
-	nlp        []uint32   // nlpResponses: start of row i's entries in nlpIDs
-	nlpIDs     []uint32   // into nlpD
+	entities   idList   // into entityD
+	entitiesF  idList   // into entityFD (while loading)
+	documentsF idList   // into documentFD (while loading)
+	byIntent   rowsByID // the rows of each intentsF id
+	byEntity   rowsByID // of each entityFD id
+	byDocument rowsByID // of each documentFD id
+	tags       idList   // into tagD
+	nlp        []uint32 // nlpResponses: start of row i's entries in nlpIDs
+	nlpIDs     []uint32 // into nlpD
 	nlpD       []NLPResponse
 	ansNames   idList // into answerD
 	ansTexts   idList
@@ -84,7 +83,7 @@ func loadMsgIndex(ctx context.Context, tx *arrowTx) (*msgIndex, error) {
 		listTable: newListTable(n, len(msgSortOf)),
 		id:        newArena(n), content: make([]uint32, 0, n), texts: newSearchText(true),
 		session: make([]uint32, 0, n), sessions: newSearchText(false), sessBK: newArena(0),
-		intent: make([]uint32, 0, n), intentF: make([]uint32, 0, n), intents: newStrDict(), intentsF: newStrDict(),
+		intent: make([]uint32, 0, n), intentF: newIDList(n), intents: newStrDict(), intentsF: newStrDict(),
 		entities: newIDList(n), entitiesF: newIDList(n), documentsF: newIDList(n), tags: newIDList(n),
 		nlp: append(make([]uint32, 0, n+1), 0), ansNames: newIDList(n), ansTexts: newIDList(n), ansButtons: newIDList(n),
 		entityD: newStrDict(), entityFD: newStrDict(), documentFD: newStrDict(), tagD: newStrDict(), answerD: newStrDict(),
@@ -202,18 +201,15 @@ func loadMsgIndex(ctx context.Context, tx *arrowTx) (*msgIndex, error) {
 					return nil, err
 				}
 			}
-			for _, d := range []struct {
-				to   *[]uint32
-				col  arrow.Array
-				dict *strDict
-			}{{&x.intent, c[15], &x.intents}, {&x.intentF, c[16], &x.intentsF}} {
-				id := uint32(noID)
-				if d.col.IsValid(i) {
-					if id, err = d.dict.id(rawString(d.col, i)); err != nil {
-						return nil, err
-					}
+			intent := uint32(noID)
+			if c[15].IsValid(i) {
+				if intent, err = x.intents.id(rawString(c[15], i)); err != nil {
+					return nil, err
 				}
-				*d.to = append(*d.to, id)
+			}
+			x.intent = append(x.intent, intent)
+			if err := x.intentF.addValue(c[16], i, &x.intentsF); err != nil {
+				return nil, err
 			}
 			at, err := intAt(c[12], i)
 			if err != nil {
@@ -227,18 +223,11 @@ func loadMsgIndex(ctx context.Context, tx *arrowTx) (*msgIndex, error) {
 		return nil, err
 	}
 	x.finish(cur, &x.id)
-	// Equality searches read postings; the folded lists are not kept.
-	intents := idList{ids: make([]uint32, 0, len(x.intentF)), start: make([]uint32, 1, len(x.intentF)+1)}
-	for _, id := range x.intentF {
-		if id != noID {
-			intents.ids = append(intents.ids, id)
-		}
-		intents.start = append(intents.start, uint32(len(intents.ids)))
-	}
-	x.byIntent = intents.postings(len(x.intentsF.a.off) - 1)
-	x.byEntity = x.entitiesF.postings(len(x.entityFD.a.off) - 1)
-	x.byDocument = x.documentsF.postings(len(x.documentFD.a.off) - 1)
-	x.intentF, x.entitiesF, x.documentsF = nil, idList{}, idList{}
+	// Equality searches read the rows of each value; the folded lists are not kept.
+	x.byIntent = x.intentF.rowsByID(len(x.intentsF.a.off) - 1)
+	x.byEntity = x.entitiesF.rowsByID(len(x.entityFD.a.off) - 1)
+	x.byDocument = x.documentsF.rowsByID(len(x.documentFD.a.off) - 1)
+	x.intentF, x.entitiesF, x.documentsF = idList{}, idList{}, idList{}
 	// Display dictionaries are read by id only from here on.
 	for _, d := range []*strDict{&x.intents, &x.entityD, &x.tagD, &x.answerD} {
 		d.ids = nil
@@ -264,7 +253,7 @@ func floatKey(f float64) int64 {
 }
 
 // asciiLower appends s with its ASCII letters lowered to dst.
-func asciiLower(dst []byte, s string) []byte {
+func asciiLower[S ~string | ~[]byte](dst []byte, s S) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if 'A' <= c && c <= 'Z' {
@@ -285,7 +274,7 @@ func (x *msgIndex) size() int64 {
 	for _, l := range []*idList{&x.entities, &x.tags, &x.ansNames, &x.ansTexts, &x.ansButtons} {
 		n += l.size()
 	}
-	n += postingsSize(x.byIntent) + postingsSize(x.byEntity) + postingsSize(x.byDocument)
+	n += x.byIntent.size() + x.byEntity.size() + x.byDocument.size()
 	n += int64(4 * (cap(x.content) + cap(x.session) + cap(x.intent) + cap(x.nlp) + cap(x.nlpIDs)))
 	return n + int64(8*(len(x.understood)+len(x.sessNoBK)))
 }
@@ -311,32 +300,14 @@ func (x *msgIndex) list(f ListFilter, term []byte, counted func() int64) (int64,
 			return x.texts.search(x.content, &x.byText, term, inRange)
 		}
 	case "INTENT":
-		q.postings = postingsOf(x.byIntent, &x.intentsF, term)
+		q.searchIn = equalRows(&x.byIntent, &x.intentsF, term)
 	case "ENTITY":
-		q.postings = postingsOf(x.byEntity, &x.entityFD, term)
+		q.searchIn = equalRows(&x.byEntity, &x.entityFD, term)
 	case "DOCUMENT":
-		q.postings = postingsOf(x.byDocument, &x.documentFD, term)
+		q.searchIn = equalRows(&x.byDocument, &x.documentFD, term)
 	}
 	n, ids := x.listTable.list(q)
 	return n, x.rows(ids)
-}
-
-// postingsOf returns the rows holding term, a value of d (none when d lacks it).
-func postingsOf(p [][]uint32, d *strDict, term []byte) []uint32 {
-	if id, ok := d.ids[string(term)]; ok {
-		return p[id]
-	}
-	return []uint32{}
-}
-
-func asciiLowerBytes(dst, s []byte) []byte {
-	for _, c := range s {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
-	return dst
 }
 
 func (x *msgIndex) rows(ids []uint32) []MessageRow {
