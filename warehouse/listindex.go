@@ -66,24 +66,6 @@ func (a *arena) size() int64 { return int64(cap(a.b) + 4*cap(a.off)) }
 func (a *arena) bytes(i uint32) []byte { return a.b[a.off[i]:a.off[i+1]] }
 func (a *arena) str(i uint32) string   { return string(a.bytes(i)) }
 
-// listArena is a column of string lists: row i's elements are el[start[i]:start[i+1]].
-type listArena struct {
-	el    arena
-	start []uint32
-}
-
-func newListArena(n int) listArena {
-	return listArena{el: newArena(n), start: append(make([]uint32, 0, n+1), 0)}
-}
-
-func (l *listArena) add(col *array.List, i int) error {
-	if err := eachString(col, i, l.el.add); err != nil {
-		return err
-	}
-	l.start = append(l.start, uint32(len(l.el.off)-1))
-	return nil
-}
-
 // eachString calls fn with each non-NULL element of row i of a list column (none for
 // a NULL list); the strings alias the record batch.
 func eachString(col *array.List, i int, fn func(string) error) error {
@@ -101,14 +83,6 @@ func eachString(col *array.List, i int, fn func(string) error) error {
 		}
 	}
 	return nil
-}
-
-func (l *listArena) strings(i uint32) []string {
-	out := make([]string, 0, l.start[i+1]-l.start[i])
-	for e := l.start[i]; e < l.start[i+1]; e++ {
-		out = append(out, l.el.str(e))
-	}
-	return out
 }
 
 // strDict is a dictionary of strings: an id per distinct string.
@@ -295,6 +269,11 @@ func runOf(inRange []uint32) (a, b uint32) {
 		return 0, 0
 	}
 	return inRange[0], inRange[len(inRange)-1] + 1
+}
+
+// rowTest is a search that tests each row in range.
+func rowTest(test func(uint32) bool) func(inRange []uint32) ([]uint32, func(uint32) bool) {
+	return func([]uint32) ([]uint32, func(uint32) bool) { return nil, test }
 }
 
 // equalRows is an equality search: the rows in range holding the value term of d,
@@ -622,11 +601,9 @@ func (x *listTable) pageOf(s int, perm []uint32, nn int, f ListFilter) []uint32 
 type listQuery struct {
 	f        ListFilter
 	sort     int
-	search   func(uint32) bool                                    // the search's test of a row (set by searchIn)
 	searchIn func(inRange []uint32) ([]uint32, func(uint32) bool) // nil without a search: the matching rows in range (in row order), or a test of them
 	filter   func(uint32) bool                                    // the other row filters of the list (nil for none)
-	counted  func() int64                                         // the snapshot's count of matches, used when search is nil
-	filtered bool                                                 // the filters beyond the range narrow the rows (else the count is the range's)
+	counted  func() int64                                         // the snapshot's count of matches, used without a search
 }
 
 // list returns the count of rows matching q and the rows of its page.
@@ -642,14 +619,15 @@ func (x *listTable) list(q listQuery) (int64, []uint32) {
 	a := int(t.lo) + sort.Search(int(t.hi-t.lo), func(i int) bool { return at[int(t.lo)+i] >= lo })
 	b := int(t.lo) + sort.Search(int(t.hi-t.lo), func(i int) bool { return at[int(t.lo)+i] >= hi })
 	inRange := t.perm[timeSort][a-int(t.lo) : b-int(t.lo)]
-	var found []uint32 // the search's rows in range, when it lists them
+	var found []uint32           // the search's rows in range, when it lists them
+	var search func(uint32) bool // else its test of a row
 	if q.searchIn != nil {
-		found, q.search = q.searchIn(inRange)
+		found, search = q.searchIn(inRange)
 	}
-	match := x.matcher(t, f, q.filter, q.search)
+	match := x.matcher(t, f, q.filter, search)
 	need := f.Offset + f.Max
 
-	if found != nil || q.search != nil {
+	if found != nil || search != nil {
 		// Every match is needed for the count: filter the range (or the rows the search
 		// found), then order the matches.
 		var matches []uint32
@@ -680,7 +658,7 @@ func (x *listTable) list(q listQuery) (int64, []uint32) {
 		return n, topK(matches, need, func(a, b uint32) int { return x.compare(s, f.Desc, a, b) })[f.Offset:]
 	}
 	var n int64
-	if !q.filtered && f.Channels == nil && f.Mask.All() {
+	if q.filter == nil && f.Channels == nil && f.Mask.All() {
 		n = int64(len(inRange)) // no other filter: every row in range matches
 	} else {
 		n = q.counted()

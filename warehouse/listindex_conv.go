@@ -1,12 +1,10 @@
 package warehouse
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
@@ -22,19 +20,18 @@ const convSorts = 5
 // session code; tie is the rank of the session code in its tenant.
 type convIndex struct {
 	listTable
-	code    arena // session_code
-	codeF   arena // session_code_f
-	bk, bkF arena // business_key, business_key_f ("" when NULL)
-	um      arena // user_message ("" when NULL)
+	codes   searchText // session codes, one entry per row
+	bks     searchText // business keys, one entry per row ("" when NULL)
+	um      arena      // user_message ("" when NULL)
 	nullBK  bitset
 	nullUM  bitset
-	names   listArena // flows_travelled_names
-	tags    listArena
+	names   idList // flows_travelled_names, into nameD
+	tags    idList // into tagD
+	nameD   strDict
+	tagD    strDict
 	flows   idList   // flows_f, as ids of flowIDs (while loading)
 	flowIDs strDict  // folded flow names
 	byFlow  rowsByID // the rows of each flowIDs id
-	codeSig []uint64 // pairSig of session_code_f
-	bkSig   []uint64 // pairSig of business_key_f
 	bytes   int64    // memory held
 }
 
@@ -51,10 +48,9 @@ func loadConvIndex(ctx context.Context, tx *arrowTx) (*convIndex, error) {
 	}
 	x := &convIndex{
 		listTable: newListTable(n, convSorts),
-		code:      newArena(n), codeF: newArena(n), bk: newArena(n), bkF: newArena(n), um: newArena(n),
-		names: newListArena(n), tags: newListArena(n),
+		codes:     newSearchText(false), bks: newSearchText(false), um: newArena(n),
+		names: newIDList(n), tags: newIDList(n), nameD: newStrDict(), tagD: newStrDict(),
 		flows: newIDList(n), flowIDs: newStrDict(),
-		codeSig: make([]uint64, 0, n), bkSig: make([]uint64, 0, n),
 	}
 	channelIDs := map[string]uint32{}
 	var cur *listTenant
@@ -78,25 +74,29 @@ func loadConvIndex(ctx context.Context, tx *arrowTx) (*convIndex, error) {
 		for i := range int(rec.NumRows()) {
 			row := len(x.key[timeSort])
 			cur = x.tenantAt(TenantKey{Org: rawString(c[0], i), Env: rawString(c[1], i), Bot: rawString(c[2], i)}, cur, &curKey)
-			for _, a := range []struct {
-				to    *arena
-				col   arrow.Array
-				nulls *bitset
-			}{{&x.code, c[3], nil}, {&x.bk, c[4], &x.nullBK}, {&x.um, c[5], &x.nullUM}, {&x.codeF, c[14], nil}, {&x.bkF, c[15], nil}} {
-				if err := a.to.addNullable(a.col, i, a.nulls, row); err != nil {
-					return nil, err
-				}
-			}
-			for j, l := range []*listArena{&x.names, &x.tags} {
-				if err := l.add(lists[j], i); err != nil {
-					return nil, err
-				}
-			}
-			if err := x.flows.add(lists[2], i, &x.flowIDs); err != nil {
+			if _, err := x.codes.add(rawString(c[3], i), rawString(c[14], i)); err != nil {
 				return nil, err
 			}
-			x.codeSig = append(x.codeSig, pairSig(x.codeF.bytes(uint32(row))))
-			x.bkSig = append(x.bkSig, pairSig(x.bkF.bytes(uint32(row))))
+			bk, bkF := "", ""
+			if c[4].IsNull(i) {
+				x.nullBK.set(row)
+			} else {
+				bk, bkF = rawString(c[4], i), rawString(c[15], i)
+			}
+			if _, err := x.bks.add(bk, bkF); err != nil {
+				return nil, err
+			}
+			if err := x.um.addNullable(c[5], i, &x.nullUM, row); err != nil {
+				return nil, err
+			}
+			for j, l := range []struct {
+				to *idList
+				d  *strDict
+			}{{&x.names, &x.nameD}, {&x.tags, &x.tagD}, {&x.flows, &x.flowIDs}} {
+				if err := l.to.add(lists[j], i, l.d); err != nil {
+					return nil, err
+				}
+			}
 			// Keys: start time, satisfaction (NULL sorts last), user messages, flows, duration.
 			for s, col := range []int{10, 6, 7, 8, 11} {
 				var v int64
@@ -113,8 +113,9 @@ func loadConvIndex(ctx context.Context, tx *arrowTx) (*convIndex, error) {
 	if err := rdr.Err(); err != nil {
 		return nil, err
 	}
-	x.finish(cur, &x.code)
+	x.finish(cur, &x.codes.text)
 	x.byFlow, x.flows = x.flows.rowsByID(len(x.flowIDs.a.off)-1), idList{}
+	x.nameD.ids, x.tagD.ids = nil, nil // read by id only from here on
 	x.bytes = x.size()
 	return x, nil
 }
@@ -133,12 +134,11 @@ func countRows(ctx context.Context, tx *arrowTx, q string) (int, error) {
 }
 
 func (x *convIndex) size() int64 {
-	n := x.listTable.size()
-	for _, a := range []*arena{&x.code, &x.codeF, &x.bk, &x.bkF, &x.um, &x.names.el, &x.tags.el} {
-		n += a.size()
+	n := x.listTable.size() + x.codes.size() + x.bks.size() + x.um.size() + x.byFlow.size()
+	for _, d := range []*strDict{&x.nameD, &x.tagD, &x.flowIDs} {
+		n += d.a.size()
 	}
-	n += int64(4*(cap(x.names.start)+cap(x.tags.start))) + x.byFlow.size() + x.flowIDs.a.size()
-	return n + int64(8*(cap(x.codeSig)+cap(x.bkSig)))
+	return n + x.names.size() + x.tags.size() + int64(8*(len(x.nullBK)+len(x.nullUM)))
 }
 
 // list answers a conversations/list page; term is the folded search term. counted is
@@ -146,13 +146,12 @@ func (x *convIndex) size() int64 {
 func (x *convIndex) list(f ListFilter, term []byte, counted func() int64) (int64, []ConversationRow) {
 	q := listQuery{f: f, sort: convSortOf[f.Sort], counted: counted}
 	sig := pairSig(term)
+	var buf []byte
 	switch f.SearchBy {
 	case "SESSION_CODE":
-		q.search = func(i uint32) bool { return x.codeSig[i]&sig == sig && bytes.Contains(x.codeF.bytes(i), term) }
+		q.searchIn = rowTest(func(i uint32) bool { return x.codes.contains(i, term, sig, &buf) })
 	case "BUSINESS_KEY":
-		q.search = func(i uint32) bool {
-			return x.bkSig[i]&sig == sig && !x.nullBK.has(i) && bytes.Contains(x.bkF.bytes(i), term)
-		}
+		q.searchIn = rowTest(func(i uint32) bool { return !x.nullBK.has(i) && x.bks.contains(i, term, sig, &buf) })
 	case "FLOW":
 		q.searchIn = equalRows(&x.byFlow, &x.flowIDs, term)
 	}
@@ -164,12 +163,12 @@ func (x *convIndex) rows(ids []uint32) []ConversationRow {
 	out := make([]ConversationRow, 0, len(ids))
 	for _, i := range ids {
 		r := ConversationRow{
-			SessionCode: x.code.str(i), UserMessages: x.key[2][i], FlowsTravelled: x.key[3][i],
-			FlowsTravelledNames: x.names.strings(i), StartedAt: x.key[timeSort][i], DurationSeconds: x.key[4][i],
-			ChannelUUID: x.channels[x.channel[i]], Tags: x.tags.strings(i),
+			SessionCode: x.codes.text.str(i), UserMessages: x.key[2][i], FlowsTravelled: x.key[3][i],
+			FlowsTravelledNames: x.names.strings(i, &x.nameD), StartedAt: x.key[timeSort][i], DurationSeconds: x.key[4][i],
+			ChannelUUID: x.channels[x.channel[i]], Tags: x.tags.strings(i, &x.tagD),
 		}
 		if !x.nullBK.has(i) {
-			v := x.bk.str(i)
+			v := x.bks.text.str(i)
 			r.BusinessKey = &v
 		}
 		if !x.nullUM.has(i) {

@@ -283,7 +283,7 @@ func (x *msgIndex) size() int64 {
 // snapshot's count of USER messages under f with its nlpResponseFilters (used
 // without a search).
 func (x *msgIndex) list(f ListFilter, term []byte, counted func() int64) (int64, []MessageRow) {
-	q := listQuery{f: f, sort: msgSortOf[f.Sort], counted: counted, filtered: f.NLP != ""}
+	q := listQuery{f: f, sort: msgSortOf[f.Sort], counted: counted}
 	switch f.NLP {
 	case "FOUND":
 		q.filter = func(i uint32) bool { return x.understood.has(i) }
