@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
@@ -55,27 +56,16 @@ func loadConvIndex(ctx context.Context, tx *arrowTx) (*convIndex, error) {
 	channelIDs := map[string]uint32{}
 	var cur *listTenant
 	var curKey TenantKey
-	rdr, err := tx.conn.Query(ctx, convIndexSQL)
-	if err != nil {
-		return nil, err
-	}
-	defer rdr.Release()
-	for rdr.Next() {
-		rec := rdr.RecordBatch()
-		c := rec.Columns()
-		var lists [3]*array.List
-		for j, col := range []int{9, 13, 16} {
-			l, ok := c[col].(*array.List)
-			if !ok {
-				return nil, fmt.Errorf("column %d is %s, not a list", col, c[col].DataType())
-			}
-			lists[j] = l
+	err = eachBatch(ctx, tx, convIndexSQL, func(c []arrow.Array, rows int) error {
+		lists, err := listColumns(c, 9, 13, 16)
+		if err != nil {
+			return err
 		}
-		for i := range int(rec.NumRows()) {
+		for i := range rows {
 			row := len(x.key[timeSort])
 			cur = x.tenantAt(TenantKey{Org: rawString(c[0], i), Env: rawString(c[1], i), Bot: rawString(c[2], i)}, cur, &curKey)
 			if _, err := x.codes.add(rawString(c[3], i), rawString(c[14], i)); err != nil {
-				return nil, err
+				return err
 			}
 			bk, bkF := "", ""
 			if c[4].IsNull(i) {
@@ -84,17 +74,18 @@ func loadConvIndex(ctx context.Context, tx *arrowTx) (*convIndex, error) {
 				bk, bkF = rawString(c[4], i), rawString(c[15], i)
 			}
 			if _, err := x.bks.add(bk, bkF); err != nil {
-				return nil, err
+				return err
 			}
 			if err := x.um.addNullable(c[5], i, &x.nullUM, row); err != nil {
-				return nil, err
+				return err
 			}
-			for j, l := range []struct {
-				to *idList
-				d  *strDict
-			}{{&x.names, &x.nameD}, {&x.tags, &x.tagD}, {&x.flows, &x.flowIDs}} {
-				if err := l.to.add(lists[j], i, l.d); err != nil {
-					return nil, err
+			for _, l := range []struct {
+				to  *idList
+				col int
+				d   *strDict
+			}{{&x.names, 9, &x.nameD}, {&x.tags, 13, &x.tagD}, {&x.flows, 16, &x.flowIDs}} {
+				if err := l.to.add(lists[l.col], i, l.d); err != nil {
+					return err
 				}
 			}
 			// Keys: start time, satisfaction (NULL sorts last), user messages, flows, duration.
@@ -103,14 +94,15 @@ func loadConvIndex(ctx context.Context, tx *arrowTx) (*convIndex, error) {
 				if c[col].IsNull(i) {
 					x.null[s].set(row)
 				} else if v, err = intAt(c[col], i); err != nil {
-					return nil, err
+					return err
 				}
 				x.key[s] = append(x.key[s], v)
 			}
 			x.addChannel(cur, channelIDs, rawString(c[12], i))
 		}
-	}
-	if err := rdr.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	x.finish(cur, &x.codes.text)
@@ -118,6 +110,19 @@ func loadConvIndex(ctx context.Context, tx *arrowTx) (*convIndex, error) {
 	x.nameD.ids, x.tagD.ids = nil, nil // read by id only from here on
 	x.bytes = x.size()
 	return x, nil
+}
+
+// listColumns returns the given columns of a batch, which must be lists, by number.
+func listColumns(c []arrow.Array, cols ...int) (map[int]*array.List, error) {
+	lists := map[int]*array.List{}
+	for _, col := range cols {
+		l, ok := c[col].(*array.List)
+		if !ok {
+			return nil, fmt.Errorf("column %d is %s, not a list", col, c[col].DataType())
+		}
+		lists[col] = l
+	}
+	return lists, nil
 }
 
 // countRows runs a count query, refusing a table the index's 32-bit row numbers

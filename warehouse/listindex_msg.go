@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
@@ -93,35 +94,24 @@ func loadMsgIndex(ctx context.Context, tx *arrowTx) (*msgIndex, error) {
 	var sessions map[string]uint32 // the current tenant's
 	var cur *listTenant
 	var curKey TenantKey
-	rdr, err := tx.conn.Query(ctx, msgIndexSQL)
-	if err != nil {
-		return nil, err
-	}
-	defer rdr.Release()
-	for rdr.Next() {
-		rec := rdr.RecordBatch()
-		c := rec.Columns()
-		lists := map[int]*array.List{}
-		for _, col := range []int{11, 14, 17, 18, 19, 20, 21, 22} {
-			l, ok := c[col].(*array.List)
-			if !ok {
-				return nil, fmt.Errorf("column %d is %s, not a list", col, c[col].DataType())
-			}
-			lists[col] = l
+	err = eachBatch(ctx, tx, msgIndexSQL, func(c []arrow.Array, rows int) error {
+		lists, err := listColumns(c, 11, 14, 17, 18, 19, 20, 21, 22)
+		if err != nil {
+			return err
 		}
 		nlpStruct, ok := lists[11].ListValues().(*array.Struct)
 		if !ok {
-			return nil, fmt.Errorf("nlp_responses: %s is not a list of structs", lists[11].DataType())
+			return fmt.Errorf("nlp_responses: %s is not a list of structs", lists[11].DataType())
 		}
 		understood, ok := c[9].(*array.Boolean)
 		if !ok {
-			return nil, fmt.Errorf("minimum_confidence_achieved: %s is not a boolean", c[9].DataType())
+			return fmt.Errorf("minimum_confidence_achieved: %s is not a boolean", c[9].DataType())
 		}
 		confidence, ok := c[10].(*array.Float64)
 		if !ok {
-			return nil, fmt.Errorf("confidence: %s is not a double", c[10].DataType())
+			return fmt.Errorf("confidence: %s is not a double", c[10].DataType())
 		}
-		for i := range int(rec.NumRows()) {
+		for i := range rows {
 			row := len(x.key[timeSort])
 			prev := cur
 			cur = x.tenantAt(TenantKey{Org: rawString(c[0], i), Env: rawString(c[1], i), Bot: rawString(c[2], i)}, cur, &curKey)
@@ -129,11 +119,11 @@ func loadMsgIndex(ctx context.Context, tx *arrowTx) (*msgIndex, error) {
 				sessions = map[string]uint32{}
 			}
 			if err := x.id.add(rawString(c[3], i)); err != nil {
-				return nil, err
+				return err
 			}
 			cid, err := x.texts.add(rawString(c[4], i), rawString(c[5], i))
 			if err != nil {
-				return nil, err
+				return err
 			}
 			x.content = append(x.content, cid)
 			// The session, numbered in order of first appearance (so the sessions of a
@@ -142,11 +132,11 @@ func loadMsgIndex(ctx context.Context, tx *arrowTx) (*msgIndex, error) {
 			sid, ok := sessions[code]
 			if !ok {
 				if sid, err = x.sessions.add(code, rawString(c[7], i)); err != nil {
-					return nil, err
+					return err
 				}
 				sessions[strings.Clone(code)] = sid
 				if err := x.sessBK.addNullable(c[8], i, &x.sessNoBK, int(sid)); err != nil {
-					return nil, err
+					return err
 				}
 			}
 			x.session = append(x.session, sid)
@@ -170,7 +160,7 @@ func loadMsgIndex(ctx context.Context, tx *arrowTx) (*msgIndex, error) {
 						}
 						if f := nlpStruct.Field(1); f.IsValid(j) {
 							if k.para, err = intAt(f, j); err != nil {
-								return nil, err
+								return err
 							}
 						}
 						if f := nlpStruct.Field(2); f.IsValid(j) {
@@ -185,7 +175,7 @@ func loadMsgIndex(ctx context.Context, tx *arrowTx) (*msgIndex, error) {
 						x.nlpD = append(x.nlpD, NLPResponse{ResponseType: k.typ, ParagraphNumber: k.para, ResponseName: k.name})
 					}
 					if len(x.nlpIDs) >= math.MaxUint32 {
-						return nil, errIndexTooLarge
+						return errIndexTooLarge
 					}
 					x.nlpIDs = append(x.nlpIDs, id)
 				}
@@ -198,28 +188,29 @@ func loadMsgIndex(ctx context.Context, tx *arrowTx) (*msgIndex, error) {
 			}{{&x.tags, 14, &x.tagD}, {&x.entities, 17, &x.entityD}, {&x.entitiesF, 18, &x.entityFD}, {&x.documentsF, 19, &x.documentFD},
 				{&x.ansNames, 20, &x.answerD}, {&x.ansTexts, 21, &x.answerD}, {&x.ansButtons, 22, &x.answerD}} {
 				if err := l.to.add(lists[l.col], i, l.d); err != nil {
-					return nil, err
+					return err
 				}
 			}
 			intent := uint32(noID)
 			if c[15].IsValid(i) {
 				if intent, err = x.intents.id(rawString(c[15], i)); err != nil {
-					return nil, err
+					return err
 				}
 			}
 			x.intent = append(x.intent, intent)
 			if err := x.intentF.addValue(c[16], i, &x.intentsF); err != nil {
-				return nil, err
+				return err
 			}
 			at, err := intAt(c[12], i)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			x.key[timeSort], x.key[1] = append(x.key[timeSort], at), append(x.key[1], conf)
 			x.addChannel(cur, channelIDs, rawString(c[13], i))
 		}
-	}
-	if err := rdr.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	x.finish(cur, &x.id)

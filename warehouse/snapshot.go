@@ -391,19 +391,30 @@ type arrowTx struct{ conn *duck.ArrowConn }
 
 // scanRows runs q and calls fn once per row, reading the Arrow record batches.
 func scanRows(ctx context.Context, tx *arrowTx, q string, fn func(rowScanner) error) error {
+	row := &arrowRow{}
+	return eachBatch(ctx, tx, q, func(cols []arrow.Array, rows int) error {
+		row.cols = cols
+		for row.i = 0; row.i < rows; row.i++ {
+			if err := fn(row); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// eachBatch runs q and calls fn with each record batch's columns and row count (the
+// columns are released after fn returns).
+func eachBatch(ctx context.Context, tx *arrowTx, q string, fn func(cols []arrow.Array, rows int) error) error {
 	rdr, err := tx.conn.Query(ctx, q)
 	if err != nil {
 		return err
 	}
 	defer rdr.Release()
-	row := &arrowRow{}
 	for rdr.Next() {
 		rec := rdr.RecordBatch()
-		row.cols = rec.Columns()
-		for row.i = 0; row.i < int(rec.NumRows()); row.i++ {
-			if err := fn(row); err != nil {
-				return err
-			}
+		if err := fn(rec.Columns(), int(rec.NumRows())); err != nil {
+			return err
 		}
 	}
 	return rdr.Err()
