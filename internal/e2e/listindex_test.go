@@ -157,80 +157,71 @@ func TestListIndexMatchesDuckDB(t *testing.T) {
 		filters = append(filters, f)
 	}
 
-	type answer struct {
-		total int64
-		rows  []warehouse.ConversationRow
-	}
-	var want []answer
-	for _, f := range filters {
-		total, rows, err := wh.ListConversations(ctx, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want = append(want, answer{total, rows})
-	}
 	msgFilters := messageFilters(t, wh, r, cut, filters)
-	type msgAnswer struct {
-		total int64
-		rows  []warehouse.MessageRow
-	}
-	var msgWant []msgAnswer
-	for _, f := range msgFilters {
-		total, rows, err := wh.ListMessages(ctx, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		msgWant = append(msgWant, msgAnswer{total, rows})
-	}
+	convs := listPass[warehouse.ConversationRow]{name: "conversations", table: "conversation_facts", col: "started_at",
+		filters: filters, list: wh.ListConversations, normalise: normalise, describe: describeRows}
+	msgs := listPass[warehouse.MessageRow]{name: "messages", table: "messages", col: "created_at",
+		filters: msgFilters, list: wh.ListMessages, normalise: normaliseMessages, describe: describeMessages}
+	convs.record(t) // in DuckDB
+	msgs.record(t)
 	if err := wh.BuildListIndex(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if !wh.ListIndexBuilt() {
 		t.Fatal("the list index was not built")
 	}
-	nonEmpty := 0
-	for i, f := range filters {
-		if f.SearchBy == "" {
-			if n := directCount(t, wh, "conversation_facts", "started_at", f); n != want[i].total {
-				t.Fatalf("filter %d %+v: the lists count %d, the table %d", i, f, want[i].total, n)
-			}
-		}
-		total, rows, err := wh.ListConversations(ctx, f)
+	nConvs, nMsgs := convs.compare(t, wh), msgs.compare(t, wh)
+	t.Logf("%d conversation lists compared (%d with rows), %d message lists (%d with rows)", len(filters), nConvs, len(msgFilters), nMsgs)
+}
+
+// listPass is one list's filters, their answers in DuckDB (record), and their
+// comparison with the list index (compare).
+type listPass[R any] struct {
+	name, table, col string
+	filters          []warehouse.ListFilter
+	list             func(context.Context, warehouse.ListFilter) (int64, []R, error)
+	normalise        func([]R) []R
+	describe         func([]R) string
+	totals           []int64
+	rows             [][]R
+}
+
+func (p *listPass[R]) record(t *testing.T) {
+	for _, f := range p.filters {
+		total, rows, err := p.list(context.Background(), f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if total != want[i].total || !reflect.DeepEqual(normalise(rows), normalise(want[i].rows)) {
-			t.Fatalf("filter %d %+v:\nindex  %d %s\nduckdb %d %s", i, f, total, describeRows(rows), want[i].total, describeRows(want[i].rows))
+		p.totals, p.rows = append(p.totals, total), append(p.rows, rows)
+	}
+}
+
+// compare lists every filter again and fails on any difference from the recorded
+// answer; a count without a search is also checked against the table. It returns how
+// many pages had rows, failing when too few did to exercise the list.
+func (p *listPass[R]) compare(t *testing.T, wh *warehouse.Warehouse) int {
+	nonEmpty := 0
+	for i, f := range p.filters {
+		if f.SearchBy == "" {
+			if n := directCount(t, wh, p.table, p.col, f); n != p.totals[i] {
+				t.Fatalf("%s filter %d %+v: the lists count %d, the table %d", p.name, i, f, p.totals[i], n)
+			}
+		}
+		total, rows, err := p.list(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total != p.totals[i] || !reflect.DeepEqual(p.normalise(rows), p.normalise(p.rows[i])) {
+			t.Fatalf("%s filter %d %+v:\nindex  %d %s\nduckdb %d %s", p.name, i, f, total, p.describe(rows), p.totals[i], p.describe(p.rows[i]))
 		}
 		if len(rows) > 0 {
 			nonEmpty++
 		}
 	}
-	if nonEmpty < len(filters)/4 {
-		t.Fatalf("only %d of %d pages had rows: the fixture does not exercise the lists", nonEmpty, len(filters))
+	if nonEmpty < len(p.filters)/4 {
+		t.Fatalf("%s: only %d of %d pages had rows: the fixture does not exercise the list", p.name, nonEmpty, len(p.filters))
 	}
-	msgNonEmpty := 0
-	for i, f := range msgFilters {
-		if f.SearchBy == "" {
-			if n := directCount(t, wh, "messages", "created_at", f); n != msgWant[i].total {
-				t.Fatalf("messages filter %d %+v: the lists count %d, the table %d", i, f, msgWant[i].total, n)
-			}
-		}
-		total, rows, err := wh.ListMessages(ctx, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if total != msgWant[i].total || !reflect.DeepEqual(normaliseMessages(rows), normaliseMessages(msgWant[i].rows)) {
-			t.Fatalf("messages filter %d %+v:\nindex  %d %s\nduckdb %d %s", i, f, total, describeMessages(rows), msgWant[i].total, describeMessages(msgWant[i].rows))
-		}
-		if len(rows) > 0 {
-			msgNonEmpty++
-		}
-	}
-	if msgNonEmpty < len(msgFilters)/4 {
-		t.Fatalf("only %d of %d message pages had rows: the fixture does not exercise the lists", msgNonEmpty, len(msgFilters))
-	}
-	t.Logf("%d conversation lists compared (%d with rows), %d message lists (%d with rows)", len(filters), nonEmpty, len(msgFilters), msgNonEmpty)
+	return nonEmpty
 }
 
 // messageFilters are random messages/list filters: the ranges, hour windows and
