@@ -12,8 +12,6 @@ import (
 	"github.com/dashboard-analytics/dashboard/etl/generate"
 )
 
-// TestIncrementalRefreshEqualsFullLoad: a snapshot refreshed day by day after
-// incremental rollups answers exactly like one loaded whole.
 // servingLake is a data dir and a serving warehouse (its snapshot follows rollups);
 // land generates a batch of logs, extracts and rolls it up.
 type servingLake struct {
@@ -52,6 +50,8 @@ func (l *servingLake) land(name string, o generate.Options) {
 	}
 }
 
+// TestIncrementalRefreshEqualsFullLoad: a snapshot refreshed day by day after
+// incremental rollups answers exactly like one loaded whole.
 func TestIncrementalRefreshEqualsFullLoad(t *testing.T) {
 	ctx := context.Background()
 	// Two generated batches: the second lands later and overlaps the first's last days.
@@ -209,5 +209,29 @@ func TestRollupWithNothingNewKeepsTheGeneration(t *testing.T) {
 	}
 	if res, err = l.w.Rollup(ctx, RollupOptions{}); err != nil || res.Unchanged || res.Generation != gen+1 || l.w.Snapshot().Generation != gen+1 {
 		t.Fatalf("a new channel file: %+v, %v", res, err)
+	}
+}
+
+// TestListIndexServesOnlyTheLastCommit: a list index built for one generation stops
+// answering once another is committed, even when no refresh follows (as when the
+// refresh after a rollup fails): lists then run in DuckDB.
+func TestListIndexServesOnlyTheLastCommit(t *testing.T) {
+	ctx := context.Background()
+	l := newServingLake(t)
+	l.land("a", generate.Options{Seed: 3, Messages: 2000, Days: 3, Start: mustDay("2026-03-01")})
+	if err := l.w.BuildListIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !l.w.ListIndexBuilt() {
+		t.Fatal("no list index")
+	}
+	if _, err := l.w.db.SQL.ExecContext(ctx, "UPDATE rollup_generation SET generation = generation + 1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.w.noteCommit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if l.w.ListIndexBuilt() {
+		t.Fatal("the index of the previous generation still answers")
 	}
 }
