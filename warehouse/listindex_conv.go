@@ -151,12 +151,11 @@ func (x *convIndex) size() int64 {
 func (x *convIndex) list(f ListFilter, term []byte, counted func() int64) (int64, []ConversationRow) {
 	q := listQuery{f: f, sort: convSortOf[f.Sort], counted: counted}
 	sig := pairSig(term)
-	var buf []byte
 	switch f.SearchBy {
 	case "SESSION_CODE":
-		q.searchIn = rowTest(func(i uint32) bool { return x.codes.contains(i, term, sig, &buf) })
+		q.searchIn = rowTest(func(i uint32) bool { return x.codes.contains(i, term, sig) })
 	case "BUSINESS_KEY":
-		q.searchIn = rowTest(func(i uint32) bool { return !x.nullBK.has(i) && x.bks.contains(i, term, sig, &buf) })
+		q.searchIn = rowTest(func(i uint32) bool { return x.bks.contains(i, term, sig) && !x.nullBK.has(i) })
 	case "FLOW":
 		q.searchIn = equalRows(&x.byFlow, &x.flowIDs, term)
 	}

@@ -244,13 +244,9 @@ func floatKey(f float64) int64 {
 }
 
 // asciiLower appends s with its ASCII letters lowered to dst.
-func asciiLower[S ~string | ~[]byte](dst []byte, s S) []byte {
+func asciiLower(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
+		dst = append(dst, lowerASCII(s[i]))
 	}
 	return dst
 }

@@ -139,3 +139,31 @@ func TestPairSigScreensNoContainingText(t *testing.T) {
 		}
 	}
 }
+
+// TestContainsLowered: containsLowered is a substring search in the ASCII-lowered
+// text, for random texts and terms over a small alphabet (so matches are common).
+func TestContainsLowered(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	alphabet := []byte("aAbB1é")
+	word := func(n int) []byte {
+		b := make([]byte, 0, n)
+		for range n {
+			b = append(b, alphabet[r.IntN(len(alphabet))])
+		}
+		return b
+	}
+	hits := 0
+	for range 20000 {
+		s, term := word(r.IntN(12)), asciiLower(nil, string(word(r.IntN(4))))
+		want := bytes.Contains(asciiLower(nil, string(s)), term)
+		if got := containsLowered(s, term); got != want {
+			t.Fatalf("containsLowered(%q, %q) = %v", s, term, got)
+		}
+		if want {
+			hits++
+		}
+	}
+	if hits < 2000 {
+		t.Fatalf("only %d hits", hits)
+	}
+}
