@@ -41,7 +41,6 @@ func (r Range) Query(k warehouse.TenantKey) warehouse.Query {
 	return warehouse.Query{Tenant: k, Start: r.Start, End: r.End, Mask: r.Mask, Channels: r.Channels}
 }
 
-
 // parseDate reads a start or end date: an RFC 3339 instant, or a plain date that means
 // 00:00:00.000Z (start) or 23:59:59.999Z (end) of that day.
 func parseDate(name, v string, end bool) (int64, error) {
