@@ -99,7 +99,7 @@ func (s *Settings) table() []setting {
 		{"max-sample", "largest report sampleSize", &s.MaxSample},
 		{"request-timeout", "deadline of one API request (its query is cancelled after it)", &s.RequestTimeout},
 		{"max-heavy", "concurrent heavy queries (lists, details, reports)", &s.MaxHeavy},
-		{"no-list-index", "answer conversations/list and messages/list in DuckDB only, without the in-memory list index (saves its memory)", &s.NoListIndex},
+		{"no-list-index", "answer conversations/list, messages/list and conversations/details in DuckDB only, without the in-memory list index (saves its memory)", &s.NoListIndex},
 		{"auth-tokens", "bearer tokens: token=orgUUID[,orgUUID…];token=…", &s.AuthTokens},
 		{"no-auth", "turn the bearer-token check off (local demos only)", &s.NoAuth},
 		{"report-workers", "report jobs run at once", &s.ReportWorkers},

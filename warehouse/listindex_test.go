@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -165,5 +166,51 @@ func TestContainsLowered(t *testing.T) {
 	}
 	if hits < 2000 {
 		t.Fatalf("only %d hits", hits)
+	}
+}
+
+// TestMsgIDsGiveBackEveryID: message ids come back exactly as added, whether they
+// are kept as 16 bytes (canonical lower-case UUIDs) or as strings (anything else).
+func TestMsgIDsGiveBackEveryID(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var ids []string
+	for i := range 3000 {
+		var b [16]byte
+		for j := range b {
+			b[j] = byte(r.IntN(256))
+		}
+		u := fmt.Sprintf("%x-%x-%x-%x-%x", b[:4], b[4:6], b[6:8], b[8:10], b[10:])
+		switch i % 6 {
+		case 1:
+			u = strings.ToUpper(u)
+		case 2:
+			u = strings.ReplaceAll(u, "-", "")
+		case 3:
+			u = u[:35] + "g"
+		case 4:
+			u = fmt.Sprintf("m-%d", i)
+		case 5:
+			u = u[:8] + "_" + u[9:]
+		}
+		ids = append(ids, u)
+	}
+	ids = append(ids, "", "ǅ", "00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff")
+	var m msgIDs
+	odd := 0
+	for _, id := range ids {
+		if err := m.add(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, id := range ids {
+		if got := m.str(uint32(i)); got != id {
+			t.Fatalf("id %d: %q, want %q", i, got, id)
+		}
+		if m.odd.has(uint32(i)) {
+			odd++
+		}
+	}
+	if want := 2500 + 2; odd != want {
+		t.Fatalf("%d ids kept as strings, want %d", odd, want)
 	}
 }

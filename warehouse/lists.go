@@ -491,7 +491,6 @@ type DetailMessage struct {
 	Entities     []string
 	NLPResponses []NLPResponse
 	CreatedAt    int64
-	ChannelUUID  string
 }
 
 // Transcript is conversations/details.
@@ -509,8 +508,12 @@ const DetailsSQL = `SELECT org_uuid, env_uuid, bot_uuid, message_id, content, di
 	FROM messages WHERE session_code = ?
 	ORDER BY created_at, message_id`
 
-// Details returns a session's transcript, or nil when the tenant has no such session.
+// Details returns a session's transcript, or nil when the tenant has no such session:
+// from the list index when it is built, else from DuckDB (details).
 func (w *Warehouse) Details(ctx context.Context, k TenantKey, session string) (t *Transcript, err error) {
+	if li := w.listIndex(w.Snapshot()); li != nil && li.trans != nil {
+		return li.trans.details(k, session), nil
+	}
 	err = w.readTx(ctx, func(tx *sql.Tx) error {
 		t, err = details(ctx, tx, k, session)
 		return err
@@ -522,6 +525,7 @@ func details(ctx context.Context, tx *sql.Tx, k TenantKey, session string) (*Tra
 	t := &Transcript{SessionCode: session}
 	var started sql.NullInt64
 	var channel sql.NullString
+	var first string // the first message's channel
 	// Index probes on session_code alone (see listMessages); the tenant is checked here.
 	crow, err := tx.QueryContext(ctx, `SELECT org_uuid, env_uuid, bot_uuid, epoch_us(started_at), channel_uuid FROM conversations
 		WHERE session_code = ?`, session)
@@ -552,10 +556,11 @@ func details(ctx context.Context, tx *sql.Tx, k TenantKey, session string) (*Tra
 	for rows.Next() {
 		var m DetailMessage
 		var mk TenantKey
+		var ch string
 		var intent sql.NullString
 		var buttons, entities, nlp any
 		if err := rows.Scan(&mk.Org, &mk.Env, &mk.Bot, &m.MessageID, &m.Content, &m.User, &m.Understood, &intent, &m.Type, &buttons, &entities, &nlp,
-			&m.CreatedAt, &m.ChannelUUID); err != nil {
+			&m.CreatedAt, &ch); err != nil {
 			return nil, err
 		}
 		if mk != k {
@@ -569,6 +574,9 @@ func details(ctx context.Context, tx *sql.Tx, k TenantKey, session string) (*Tra
 		} else {
 			m.Buttons = buttonList(buttons)
 		}
+		if len(t.Messages) == 0 {
+			first = ch
+		}
 		t.Messages = append(t.Messages, m)
 	}
 	if err := rows.Err(); err != nil {
@@ -578,7 +586,7 @@ func details(ctx context.Context, tx *sql.Tx, k TenantKey, session string) (*Tra
 	case started.Valid:
 		t.StartedAt, t.ChannelUUID = started.Int64, channel.String
 	case len(t.Messages) > 0:
-		t.StartedAt, t.ChannelUUID = t.Messages[0].CreatedAt, t.Messages[0].ChannelUUID
+		t.StartedAt, t.ChannelUUID = t.Messages[0].CreatedAt, first
 	default:
 		return nil, nil
 	}

@@ -164,6 +164,7 @@ func TestListIndexMatchesDuckDB(t *testing.T) {
 		filters: msgFilters, list: wh.ListMessages, normalise: normaliseMessages, describe: describeMessages}
 	convs.record(t) // in DuckDB
 	msgs.record(t)
+	transcripts := recordTranscripts(t, wh, r)
 	if err := wh.BuildListIndex(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -172,6 +173,102 @@ func TestListIndexMatchesDuckDB(t *testing.T) {
 	}
 	nConvs, nMsgs := convs.compare(t, wh), msgs.compare(t, wh)
 	t.Logf("%d conversation lists compared (%d with rows), %d message lists (%d with rows)", len(filters), nConvs, len(msgFilters), nMsgs)
+	transcripts.compare(t, wh)
+}
+
+// transcriptAsk is one conversations/details question and its answer in DuckDB.
+type transcriptAsk struct {
+	k       warehouse.TenantKey
+	session string
+	want    *warehouse.Transcript
+}
+
+type transcriptPass []transcriptAsk
+
+// recordTranscripts answers in DuckDB every session of every tenant (with a
+// conversation record, messages or both), and sessions asked of another tenant, with
+// their case changed or a character more (none of which exist).
+func recordTranscripts(t *testing.T, wh *warehouse.Warehouse, r *rand.Rand) transcriptPass {
+	rows, err := wh.DB().SQL.Query(`SELECT org_uuid, env_uuid, bot_uuid, session_code FROM messages
+		UNION SELECT org_uuid, env_uuid, bot_uuid, session_code FROM conversations ORDER BY ALL`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asks transcriptPass
+	var tenants []warehouse.TenantKey
+	for rows.Next() {
+		var a transcriptAsk
+		if err := rows.Scan(&a.k.Org, &a.k.Env, &a.k.Bot, &a.session); err != nil {
+			t.Fatal(err)
+		}
+		if len(tenants) == 0 || tenants[len(tenants)-1] != a.k {
+			tenants = append(tenants, a.k)
+		}
+		asks = append(asks, a)
+	}
+	rows.Close()
+	for range min(len(asks), 2000) {
+		b := asks[r.IntN(len(asks))]
+		switch r.IntN(3) {
+		case 0:
+			b.k = tenants[r.IntN(len(tenants))]
+		case 1:
+			b.session = strings.ToUpper(b.session)
+		default:
+			b.session += "0"
+		}
+		asks = append(asks, b)
+	}
+	for i := range asks {
+		if asks[i].want, err = wh.Details(context.Background(), asks[i].k, asks[i].session); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return asks
+}
+
+// compare asks every question again (of the list index) and fails on any difference.
+func (p transcriptPass) compare(t *testing.T, wh *warehouse.Warehouse) {
+	found, messages, ties, bots := 0, 0, 0, 0
+	for _, a := range p {
+		got, err := wh.Details(context.Background(), a.k, a.session)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, a.want) {
+			t.Fatalf("%+v %q:\nindex  %s\nduckdb %s", a.k, a.session, describeTranscript(got), describeTranscript(a.want))
+		}
+		if got == nil {
+			continue
+		}
+		found++
+		messages += len(got.Messages)
+		for i, m := range got.Messages {
+			if i > 0 && m.CreatedAt == got.Messages[i-1].CreatedAt {
+				ties++
+			}
+			if !m.User && len(m.Buttons) > 0 {
+				bots++
+			}
+		}
+	}
+	if found < len(p)/3 || found == len(p) || ties == 0 || bots == 0 {
+		t.Fatalf("%d of %d transcripts found, %d messages, %d ties, %d BOT messages with buttons: the fixture does not exercise transcripts",
+			found, len(p), messages, ties, bots)
+	}
+	t.Logf("%d transcripts compared (%d found, %d messages, %d tied times)", len(p), found, messages, ties)
+}
+
+func describeTranscript(t *warehouse.Transcript) string {
+	if t == nil {
+		return "nil"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %d %s", t.SessionCode, t.StartedAt, t.ChannelUUID)
+	for _, m := range t.Messages {
+		fmt.Fprintf(&b, "\n  %+v", m)
+	}
+	return b.String()
 }
 
 // listPass is one list's filters, their answers in DuckDB (record), and their
@@ -468,6 +565,10 @@ func writeUnicodeTenant(t *testing.T, path string, start time.Time) {
 		}
 		b.WriteString(smLine("message", fmt.Sprintf(`"messageId":"u-%04d","sessionCode":%s,"direction":"USER","createdAt":%q,"content":%s,"type":"TEXT","intent":%s,"entities":[%s],"nlpResponses":[{"responseType":"DOCUMENT","paragraphNumber":%d,"responseName":%s}],"tags":[%s]%s`,
 			i, jsonString(session), at.Format(time.RFC3339Nano), jsonString(pick()), jsonString(pick()), jsonString(pick()), r.IntN(3), jsonString(name()), jsonString(pick()), conf)))
+		if i%40 == 0 { // at the same instant: the transcript orders by message id ("t-" first)
+			b.WriteString(smLine("message", fmt.Sprintf(`"messageId":"t-%04d","sessionCode":%s,"direction":"USER","createdAt":%q,"content":"tie","type":"TEXT"`,
+				i, jsonString(session), at.Format(time.RFC3339Nano))))
+		}
 		if r.IntN(2) == 0 {
 			b.WriteString(smLine("message", fmt.Sprintf(`"messageId":"r-%04d","sessionCode":%s,"direction":"BOT","createdAt":%q,"content":%s,"type":"TEXT","replyTo":"u-%04d","answerName":%s,"buttons":[{"name":%s,"value":"v","action":"postback"}]`,
 				i, jsonString(session), at.Add(time.Second).Format(time.RFC3339Nano), jsonString(pick()), i, jsonString(name()), jsonString(name()))))
