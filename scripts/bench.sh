@@ -113,6 +113,9 @@ NAME="messages/list searchBy=INTENT (50 conns, uncached)"; api -path messages/li
 NAME="messages/list searchBy=SESSION_CODE (50 conns, uncached)"; api -path messages/list -days 30 -from "$START" -span $((DAYS-31)) -extra "searchBy=SESSION_CODE&searchTerm=ab1" -c 50 -uncached
 NAME="conversations/list searchBy=FLOW (50 conns, uncached)"; api -path conversations/list -days 30 -from "$START" -span $((DAYS-31)) -extra "searchBy=FLOW&searchTerm=Faturamento" -c 50 -uncached
 NAME="conversations/list searchBy=SESSION_CODE (50 conns, uncached)"; api -path conversations/list -days 30 -from "$START" -span $((DAYS-31)) -extra "searchBy=SESSION_CODE&searchTerm=ab1" -c 50 -uncached
+NAME="conversations/list searchBy=BUSINESS_KEY (50 conns, uncached)"; api -path conversations/list -days 30 -from "$START" -span $((DAYS-31)) -extra "searchBy=BUSINESS_KEY&searchTerm=0340/2025" -c 50 -uncached
+NAME="messages/list searchBy=ENTITY (50 conns, uncached)"; api -path messages/list -days 30 -from "$START" -span $((DAYS-31)) -extra "searchBy=ENTITY&searchTerm=cpf" -c 50 -uncached
+NAME="messages/list searchBy=DOCUMENT (50 conns, uncached)"; api -path messages/list -days 30 -from "$START" -span $((DAYS-31)) -extra "searchBy=DOCUMENT&searchTerm=Manual%20do%20Cliente.pdf" -c 50 -uncached
 NAME="conversations/list page 500, 1 year (50 conns, uncached)"; api -path conversations/list -days 365 -from "$START" -span 0 -extra "page=500&size=20" -c 50 -uncached
 NAME="messages/list page 500, 1 year, sort=confidence (50 conns, uncached)"; api -path messages/list -days 365 -from "$START" -span 0 -extra "page=500&size=20&sort=confidence" -c 50 -uncached
 SESSION=$(curl -s "$BASE/conversations/list?startDate=$M30S&endDate=$LAST&size=1" | python3 -c "import sys,json;print(json.load(sys.stdin)['content'][0]['sessionCode'])")

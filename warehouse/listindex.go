@@ -217,6 +217,7 @@ type searchText struct {
 	folded arena  // "" where own is not set
 	own    bitset // entries whose folded form is in folded
 	sig    []uint64
+	grams  gramIndex         // when built (indexGrams): the entries of each trigram
 	ids    map[string]uint32 // by text, while loading (nil: one entry per add)
 	lower  []byte
 }
@@ -256,7 +257,97 @@ func (d *searchText) add(text, folded string) (uint32, error) {
 }
 
 func (d *searchText) size() int64 {
-	return d.text.size() + d.folded.size() + int64(8*(cap(d.sig)+len(d.own)))
+	return d.text.size() + d.folded.size() + int64(8*(cap(d.sig)+len(d.own))) + d.grams.size()
+}
+
+// gramIndex holds, for each byte trigram of the entries' folded forms (hashed into
+// gramBuckets buckets), the entries holding it in ascending order: a substring of
+// three bytes or more is found among the entries of its rarest trigram instead of
+// in every entry of the range. Buckets shared by several trigrams only lengthen a
+// list of candidates; each candidate is tested.
+type gramIndex struct {
+	start []uint32 // bucket g's entries are ids[start[g]:start[g+1]]
+	ids   []uint32
+}
+
+const gramBits = 18
+
+func (g *gramIndex) size() int64 { return int64(4 * (cap(g.start) + cap(g.ids))) }
+
+// gramOf is the bucket of the trigram at the start of s.
+func gramOf(s []byte) uint32 {
+	return (uint32(s[0])<<16 | uint32(s[1])<<8 | uint32(s[2])) * 0x9E3779B1 >> (32 - gramBits)
+}
+
+// indexGrams builds d.grams over every entry.
+func (d *searchText) indexGrams() {
+	var buf []uint32
+	var lower []byte
+	each := func(fn func(id, g uint32)) {
+		for id := range uint32(len(d.sig)) {
+			f := d.folded.bytes(id)
+			if !d.own.has(id) {
+				lower = asciiLower(lower[:0], string(d.text.bytes(id)))
+				f = lower
+			}
+			buf = buf[:0]
+			for i := 0; i+3 <= len(f); i++ {
+				buf = append(buf, gramOf(f[i:]))
+			}
+			slices.Sort(buf)
+			for _, g := range slices.Compact(buf) {
+				fn(id, g)
+			}
+		}
+	}
+	g := gramIndex{start: make([]uint32, 1<<gramBits+1)}
+	each(func(_, b uint32) { g.start[b+1]++ })
+	for b := range 1 << gramBits {
+		g.start[b+1] += g.start[b]
+	}
+	g.ids = make([]uint32, g.start[1<<gramBits])
+	next := slices.Clone(g.start[:1<<gramBits])
+	each(func(id, b uint32) {
+		g.ids[next[b]] = id
+		next[b]++
+	})
+	d.grams = g
+}
+
+// gramSearch returns the entries in [lo, hi] that contain term (folded; sig is its
+// pairSig), ascending, from the trigram postings. ok is false, and nothing is
+// tested, when d has no postings, term is shorter than three bytes, or the rarest
+// trigram of term has more than limit entries in [lo, hi].
+func (d *searchText) gramSearch(term []byte, sig uint64, lo, hi uint32, limit int) (ids []uint32, ok bool) {
+	if d.grams.start == nil || len(term) < 3 {
+		return nil, false
+	}
+	var cand []uint32
+	for i := 0; i+3 <= len(term); i++ {
+		b := gramOf(term[i:])
+		p := d.grams.ids[d.grams.start[b]:d.grams.start[b+1]]
+		from, _ := slices.BinarySearch(p, lo)
+		to := from
+		if hi < math.MaxUint32 {
+			to, _ = slices.BinarySearch(p[from:], hi+1)
+			to += from
+		} else {
+			to = len(p)
+		}
+		if i == 0 || to-from < len(cand) {
+			cand = p[from:to]
+		}
+	}
+	if len(cand) > limit {
+		return nil, false
+	}
+	ids = []uint32{}
+	for _, id := range cand {
+		if d.contains(id, term, sig) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, true
 }
 
 // contains reports whether entry id contains term (folded); sig is pairSig(term).
@@ -321,11 +412,6 @@ func runOf(inRange []uint32) (a, b uint32) {
 	return inRange[0], inRange[len(inRange)-1] + 1
 }
 
-// rowTest is a search that tests each row in range.
-func rowTest(test func(uint32) bool) func(inRange []uint32) ([]uint32, func(uint32) bool) {
-	return func([]uint32) ([]uint32, func(uint32) bool) { return nil, test }
-}
-
 // equalRows is an equality search: the rows in range holding the value term of d,
 // from its rows by id (none when d lacks it).
 func equalRows(by *rowsByID, d *strDict, term []byte) func(inRange []uint32) ([]uint32, func(uint32) bool) {
@@ -350,6 +436,20 @@ func (d *searchText) search(ids []uint32, byID *rowsByID, term []byte, inRange [
 		return []uint32{}, nil
 	}
 	a, b := runOf(inRange)
+	if hits, ok := d.gramSearch(term, sig, 0, math.MaxUint32, len(inRange)/4); ok {
+		out := []uint32{}
+		parts := 0
+		for _, id := range hits {
+			if r := byID.in(id, a, b); len(r) > 0 {
+				out = append(out, r...)
+				parts++
+			}
+		}
+		if parts > 1 {
+			slices.Sort(out)
+		}
+		return out, nil
+	}
 	lo, hi := uint32(0), uint32(len(d.sig)-1)
 	if len(d.sig) > len(inRange) {
 		lo, hi = ids[a], ids[a]

@@ -106,10 +106,26 @@ func loadConvIndex(ctx context.Context, tx *arrowTx) (*convIndex, error) {
 		return nil, err
 	}
 	x.finish(cur, &x.codes.text)
+	x.codes.indexGrams()
+	x.bks.indexGrams()
 	x.byFlow, x.flows = x.flows.rowsByID(len(x.flowIDs.a.off)-1), idList{}
 	x.nameD.ids, x.tagD.ids = nil, nil // read by id only from here on
 	x.bytes = x.size()
 	return x, nil
+}
+
+// rowSearch is a substring search of a column of one entry per row: the rows in range
+// from d's trigram postings when its rarest trigram is in at most a quarter of them,
+// else test of each row.
+func rowSearch(d *searchText, term []byte, sig uint64, test func(uint32) bool) func(inRange []uint32) ([]uint32, func(uint32) bool) {
+	return func(inRange []uint32) ([]uint32, func(uint32) bool) {
+		if a, b := runOf(inRange); b > a {
+			if rows, ok := d.gramSearch(term, sig, a, b-1, len(inRange)/4); ok {
+				return rows, nil
+			}
+		}
+		return nil, test
+	}
 }
 
 // listColumns returns the given columns of a batch, which must be lists, by number.
@@ -153,9 +169,10 @@ func (x *convIndex) list(f ListFilter, term []byte, counted func() int64) (int64
 	sig := pairSig(term)
 	switch f.SearchBy {
 	case "SESSION_CODE":
-		q.searchIn = rowTest(func(i uint32) bool { return x.codes.contains(i, term, sig) })
+		q.searchIn = rowSearch(&x.codes, term, sig, func(i uint32) bool { return x.codes.contains(i, term, sig) })
 	case "BUSINESS_KEY":
-		q.searchIn = rowTest(func(i uint32) bool { return x.bks.contains(i, term, sig) && !x.nullBK.has(i) })
+		// A NULL key is "": it has no trigram, and contains no term of three bytes.
+		q.searchIn = rowSearch(&x.bks, term, sig, func(i uint32) bool { return x.bks.contains(i, term, sig) && !x.nullBK.has(i) })
 	case "FLOW":
 		q.searchIn = equalRows(&x.byFlow, &x.flowIDs, term)
 	}

@@ -224,6 +224,7 @@ func loadMsgIndex(ctx context.Context, tx *arrowTx) (*msgIndex, error) {
 		d.ids = nil
 	}
 	x.texts.ids = nil
+	x.sessions.indexGrams()
 	x.byText, x.bySession = newRowsByID(x.content, len(x.texts.sig)), newRowsByID(x.session, len(x.sessions.sig))
 	x.bytes = x.size()
 	return x, nil

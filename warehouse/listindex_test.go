@@ -29,11 +29,15 @@ func TestSearchStrategies(t *testing.T) {
 		{"every entry", 30, 4000, 30},
 		{"a span of entries", 5000, 2000, 600},
 		{"each row", 50000, 600, 50000},
+		{"half the rows", 50000, 40000, 50000},
 	} {
 		d := newSearchText(false)
 		var folded []string
 		for range c.entries {
 			text := words[r.IntN(len(words))] + words[r.IntN(len(words))]
+			if c.name == "half the rows" { // rare texts, found by trigrams
+				text += fmt.Sprintf("#%d", len(folded))
+			}
 			if _, err := d.add(text, fold(text)); err != nil {
 				t.Fatal(err)
 			}
@@ -51,7 +55,12 @@ func TestSearchStrategies(t *testing.T) {
 			inRange = append(inRange, uint32(i))
 		}
 		byID := newRowsByID(ids, c.entries)
-		for _, term := range []string{"boleto", "via", "i̇stanbul", "strasse", "ab1", "b12", "x", "ça", "ǆ", "rare-word", "none"} {
+		terms := []string{"boleto", "via", "i̇stanbul", "strasse", "ab1", "b12", "x", "ça", "ǆ", "rare-word", "none", folded[ids[inRange[len(inRange)/2]]]}
+		for k, term := range slices.Repeat(terms, 2) {
+			grams := k >= len(terms) // the second time with trigram postings
+			if k == len(terms) {
+				d.indexGrams()
+			}
 			rows, test := d.search(ids, &byID, []byte(term), inRange)
 			var want []uint32
 			for _, i := range inRange {
@@ -74,10 +83,14 @@ func TestSearchStrategies(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Fatalf("%s, %q by %s: rows %v, want %v", c.name, term, how, got, want)
 			}
+			if grams && rarestGram(&d, []byte(term)) <= len(inRange)/4 {
+				how = "grams " + how
+			}
 			seen[c.name+"/"+how] = true
 		}
 	}
-	for _, k := range []string{"every entry/rows", "every entry/test", "a span of entries/rows", "a span of entries/test", "each row/test"} {
+	for _, k := range []string{"every entry/rows", "every entry/test", "a span of entries/rows", "a span of entries/test", "each row/test",
+		"half the rows/grams rows"} {
 		if !seen[k] {
 			t.Errorf("no term took the way %s", k)
 		}
@@ -213,4 +226,66 @@ func TestMsgIDsGiveBackEveryID(t *testing.T) {
 	if want := 2500 + 2; odd != want {
 		t.Fatalf("%d ids kept as strings, want %d", odd, want)
 	}
+}
+
+// TestGramSearch: the trigram postings find exactly the entries in [lo, hi] that
+// contain the term, for random ranges and terms cut from the entries, or refuse (ok
+// false) only for terms under three bytes or more candidates than the limit.
+func TestGramSearch(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	alphabet := []string{"a", "B", "c", "1", "-", "ß", "İ", "é"}
+	fold := func(s string) string { return strings.ReplaceAll(strings.ToLower(s), "ß", "ss") }
+	d := newSearchText(false)
+	var folded []string
+	for range 5000 {
+		var b strings.Builder
+		for range 1 + r.IntN(14) {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		if _, err := d.add(b.String(), fold(b.String())); err != nil {
+			t.Fatal(err)
+		}
+		folded = append(folded, fold(b.String()))
+	}
+	d.indexGrams()
+	found, refused := 0, 0
+	for range 3000 {
+		src := folded[r.IntN(len(folded))]
+		a := r.IntN(len(src))
+		term := []byte(src[a : a+min(len(src)-a, []int{1, 2, 3, 3, 4, 6, 9}[r.IntN(7)])])
+		lo := uint32(r.IntN(len(folded)))
+		hi := lo + uint32(r.IntN(len(folded)-int(lo)))
+		limit := []int{5, 500, len(folded)}[r.IntN(3)]
+		ids, ok := d.gramSearch(term, pairSig(term), lo, hi, limit)
+		if !ok {
+			if len(term) >= 3 && limit == len(folded) {
+				t.Fatalf("%q in [%d, %d]: refused with no limit", term, lo, hi)
+			}
+			refused++
+			continue
+		}
+		var want []uint32
+		for id := lo; id <= hi; id++ {
+			if strings.Contains(folded[id], string(term)) {
+				want = append(want, id)
+			}
+		}
+		if !slices.Equal(ids, want) && (len(ids) > 0 || len(want) > 0) {
+			t.Fatalf("%q in [%d, %d]: %v, want %v", term, lo, hi, ids, want)
+		}
+		found++
+	}
+	if found < 1000 || refused < 100 {
+		t.Fatalf("%d searches answered, %d refused: the cases do not exercise both", found, refused)
+	}
+}
+
+// rarestGram is the number of entries of term's rarest trigram (MaxInt under three bytes).
+func rarestGram(d *searchText, term []byte) int {
+	n := math.MaxInt
+	for i := 0; i+3 <= len(term); i++ {
+		g := gramOf(term[i:])
+		n = min(n, int(d.grams.start[g+1]-d.grams.start[g]))
+	}
+	return n
 }
