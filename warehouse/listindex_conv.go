@@ -106,6 +106,7 @@ func loadConvIndex(ctx context.Context, tx *arrowTx) (*convIndex, error) {
 		return nil, err
 	}
 	x.finish(cur, &x.codes.text)
+	x.classify()
 	x.codes.indexGrams()
 	x.bks.indexGrams()
 	x.byFlow, x.flows = x.flows.rowsByID(len(x.flowIDs.a.off)-1), idList{}

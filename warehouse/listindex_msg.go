@@ -25,7 +25,6 @@ type msgIndex struct {
 	texts      searchText // distinct contents
 	byText     rowsByID   // the rows of each text
 	bySession  rowsByID   // the rows of each session
-	understood bitset
 	session    []uint32   // into the sessions below, numbered per index
 	sessions   searchText // session codes, numbered per tenant
 	sessBK     arena      // the session's conversation's business key ("" when none)
@@ -141,7 +140,7 @@ func loadMsgIndex(ctx context.Context, tx *arrowTx) (*msgIndex, error) {
 			}
 			x.session = append(x.session, sid)
 			if understood.Value(i) {
-				x.understood.set(row)
+				x.flag.set(row) // the flag filter's: understood
 			}
 			var conf int64
 			if confidence.IsNull(i) {
@@ -214,6 +213,7 @@ func loadMsgIndex(ctx context.Context, tx *arrowTx) (*msgIndex, error) {
 		return nil, err
 	}
 	x.finish(cur, &x.id)
+	x.classify()
 	// Equality searches read the rows of each value; the folded lists are not kept.
 	x.byIntent = x.intentF.rowsByID(len(x.intentsF.a.off) - 1)
 	x.byEntity = x.entitiesF.rowsByID(len(x.entityFD.a.off) - 1)
@@ -264,7 +264,7 @@ func (x *msgIndex) size() int64 {
 	}
 	n += x.byIntent.size() + x.byEntity.size() + x.byDocument.size()
 	n += int64(4 * (cap(x.content) + cap(x.session) + cap(x.intent) + cap(x.nlp) + cap(x.nlpIDs)))
-	return n + int64(8*(len(x.understood)+len(x.sessNoBK)))
+	return n + int64(8*len(x.sessNoBK))
 }
 
 // list answers a messages/list page; term is the folded search term. counted is the
@@ -272,11 +272,11 @@ func (x *msgIndex) size() int64 {
 // without a search).
 func (x *msgIndex) list(f ListFilter, term []byte, counted func() int64) (int64, []MessageRow) {
 	q := listQuery{f: f, sort: msgSortOf[f.Sort], counted: counted}
-	switch f.NLP {
+	switch f.NLP { // the flag is understood
 	case "FOUND":
-		q.filter = func(i uint32) bool { return x.understood.has(i) }
+		q.flag = flagSet
 	case "NONE":
-		q.filter = func(i uint32) bool { return !x.understood.has(i) }
+		q.flag = flagClear
 	}
 	switch f.SearchBy {
 	case "SESSION_CODE":
@@ -303,7 +303,7 @@ func (x *msgIndex) rows(ids []uint32) []MessageRow {
 	for _, i := range ids {
 		s := x.session[i]
 		r := MessageRow{
-			MessageID: x.id.str(i), Text: x.texts.text.str(x.content[i]), SessionCode: x.sessions.text.str(s), Understood: x.understood.has(i),
+			MessageID: x.id.str(i), Text: x.texts.text.str(x.content[i]), SessionCode: x.sessions.text.str(s), Understood: x.flag.has(i),
 			NLPResponses: make([]NLPResponse, 0, x.nlp[i+1]-x.nlp[i]),
 			AnswerNames:  x.ansNames.strings(i, &x.answerD), AnswerTexts: x.ansTexts.strings(i, &x.answerD),
 			AnswerButtons: x.ansButtons.strings(i, &x.answerD), DeliveredAt: x.key[timeSort][i],

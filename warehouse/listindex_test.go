@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dashboard-analytics/dashboard/internal/calendar"
 )
 
 // TestSearchStrategies: the ways searchText.search finds rows (each entry in play
@@ -288,4 +290,60 @@ func rarestGram(d *searchText, term []byte) int {
 		n = min(n, int(d.grams.start[g+1]-d.grams.start[g]))
 	}
 	return n
+}
+
+// TestRowClassesMatchTheTests: a row's class (hour of day, channel, flag) accepts
+// exactly the rows the separate tests of the hour window, the channels and the flag
+// filter accept — rows before 1970 too — so a table too wide for classes (which then
+// tests them apart) lists the same rows.
+func TestRowClassesMatchTheTests(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	x := newListTable(0, 1)
+	k := TenantKey{Org: "o", Env: "e", Bot: "b"}
+	var cur *listTenant
+	var curKey TenantKey
+	ids := map[string]uint32{}
+	channels := []string{"c0", "c1", "c2", "c3", "c4"}
+	for i := range 5000 {
+		cur = x.tenantAt(k, cur, &curKey)
+		x.key[timeSort] = append(x.key[timeSort], int64(i-2500)*7919*1e6/3) // about 2 h 12 min apart, from before 1970
+		x.addChannel(cur, ids, channels[r.IntN(len(channels))])
+		if r.IntN(3) == 0 {
+			x.flag.set(i)
+		}
+	}
+	x.finish(cur, &arena{b: make([]byte, 0), off: make([]uint32, 5001)})
+	x.classify()
+	if x.class == nil {
+		t.Fatal("no classes for 5 channels")
+	}
+	rows := make([]uint32, 5000)
+	for i := range rows {
+		rows[i] = uint32(i)
+	}
+	for range 500 {
+		f := ListFilter{Query: Query{Mask: calendar.NewMask(r.IntN(24), r.IntN(24))}}
+		if r.IntN(3) == 0 {
+			f.Mask = calendar.NewMask(0, 23)
+		}
+		if r.IntN(2) == 0 {
+			f.Channels = []string{channels[r.IntN(5)], channels[r.IntN(5)], "unknown"}
+		}
+		flag := flagFilter(r.IntN(3))
+		withClasses := x.matcher(cur, f, flag, nil)
+		classes := x.class
+		x.class = nil
+		apart := x.matcher(cur, f, flag, nil)
+		x.class = classes
+		got := withClasses.appendMatches(nil, rows, x.key[timeSort])
+		want := apart.appendMatches(nil, rows, x.key[timeSort])
+		if !slices.Equal(got, want) || len(want) == 0 && f.Mask.All() && f.Channels == nil {
+			t.Fatalf("mask %v channels %v flag %d: by class %d rows, apart %d", f.Mask, f.Channels, flag, len(got), len(want))
+		}
+		for _, i := range rows[:200] {
+			if withClasses.ok(i, x.key[timeSort][i]) != apart.ok(i, x.key[timeSort][i]) {
+				t.Fatalf("row %d: ok differs", i)
+			}
+		}
+	}
 }
