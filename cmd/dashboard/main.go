@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"sort"
 	"strings"
@@ -49,6 +50,13 @@ func main() {
 			pprof.StartCPUProfile(f)
 			defer pprof.StopCPUProfile()
 		}
+	}
+	if len(os.Args) > 1 && (os.Args[1] == "serve" || os.Args[1] == "run") && os.Getenv("GOGC") == "" {
+		// The server's heap is mostly its list index (2.2 GB for the 10M-message year),
+		// pointer-free columns the collector marks at little cost: collecting at 50%
+		// growth instead of 100% kept the same throughput and 0.5-1.8 GB less resident
+		// after a load (measured back to back). GOGC in the environment wins.
+		debug.SetGCPercent(50)
 	}
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	pprof.StopCPUProfile()
