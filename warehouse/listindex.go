@@ -877,8 +877,9 @@ func (x *listTable) list(q listQuery) (int64, []uint32) {
 	walkCost := float64(need) * rows / float64(n)
 	sortCost := float64(len(inRange)) + float64(n)*math.Log2(float64(need)+1)
 	if walkCost <= sortCost {
-		permAt := t.permAt[s] // the times in the permutation's order: read in sequence
-		if pc := t.permClass[s]; match.pass != nil && pc != nil {
+		permAt := t.permAt[s]  // the times in the permutation's order: read in sequence
+		if match.pass != nil { // classes (and so permClass) are set
+			pc := t.permClass[s]
 			// Time and class in the permutation's order too: a row is read only when it
 			// is on the page.
 			perm, skip := t.perm[s], f.Offset
@@ -1111,7 +1112,12 @@ func (w *Warehouse) buildListIndex(ctx context.Context, s *Snapshot) error {
 	}
 	msgTook := time.Since(start) - convTook
 	trans, err := loadTranscriptIndex(ctx, tx)
-	if err != nil {
+	switch {
+	case errors.Is(err, errIndexTooLarge):
+		// The lists still serve from memory; transcripts run in DuckDB.
+		w.log.Warn("list index: transcripts left out", "err", err)
+		trans = &transcriptIndex{}
+	case err != nil:
 		return fmt.Errorf("list index, transcripts: %w", err)
 	}
 	s.lists.Store(&listIndexes{gen: gen, conv: conv, msg: msg, trans: trans})

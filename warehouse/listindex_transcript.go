@@ -48,12 +48,11 @@ const transcriptConversationsSQL = `SELECT org_uuid, env_uuid, bot_uuid, session
 // of first appearance, and attribute sets are deduplicated by an encoded key.
 type transcriptLoad struct {
 	x        *transcriptIndex
-	sessions map[TenantKey]map[string]uint32
-	curKey   TenantKey
-	cur      map[string]uint32
-	session  []uint32 // by message row
-	chOf     []uint32 // by message row, into channels
-	conv     bitset   // sessions with a conversation record
+	sessions map[TenantKey]*loadTenant
+	cur      *loadTenant // of the last row
+	session  []uint32    // by message row
+	chOf     []uint32    // by message row, into channels
+	conv     bitset      // sessions with a conversation record
 	attrIDs  map[string]uint32
 	key      []byte
 	m        DetailMessage // the row being read (its slices reused)
@@ -69,7 +68,7 @@ func loadTranscriptIndex(ctx context.Context, tx *arrowTx) (*transcriptIndex, er
 	x := &transcriptIndex{tenants: map[TenantKey][]uint32{}, codes: newArena(0), channels: newStrDict(),
 		ids: msgIDs{u: make([][16]byte, 0, n), other: newArena(0)}, at: make([]int64, 0, n),
 		content: make([]uint32, 0, n), contents: newStrDict(), attrs: make([]uint32, 0, n)}
-	l := &transcriptLoad{x: x, sessions: map[TenantKey]map[string]uint32{}, attrIDs: map[string]uint32{},
+	l := &transcriptLoad{x: x, sessions: map[TenantKey]*loadTenant{}, attrIDs: map[string]uint32{},
 		session: make([]uint32, 0, n), chOf: make([]uint32, 0, n)}
 	err = eachBatch(ctx, tx, transcriptMessagesSQL, func(c []arrow.Array, rows int) error {
 		lists, err := listColumns(c, 10, 11, 12)
@@ -137,18 +136,25 @@ func loadTranscriptIndex(ctx context.Context, tx *arrowTx) (*transcriptIndex, er
 	return x, nil
 }
 
-// sessionOf numbers a tenant's session, adding it when new.
+// loadTenant is a tenant's key (its own copy: a row's key aliases its record batch,
+// freed with it) and sessions while loading.
+type loadTenant struct {
+	key      TenantKey
+	sessions map[string]uint32
+}
+
+// sessionOf numbers a tenant's session, adding it when new (k and code may alias the
+// record batch).
 func (l *transcriptLoad) sessionOf(k TenantKey, code string) (uint32, error) {
-	if l.cur == nil || k != l.curKey {
+	if l.cur == nil || k != l.cur.key {
 		l.cur = l.sessions[k]
 		if l.cur == nil {
-			l.cur = map[string]uint32{}
 			k = TenantKey{Org: strings.Clone(k.Org), Env: strings.Clone(k.Env), Bot: strings.Clone(k.Bot)}
+			l.cur = &loadTenant{key: k, sessions: map[string]uint32{}}
 			l.sessions[k] = l.cur
 		}
-		l.curKey = k
 	}
-	if sid, ok := l.cur[code]; ok {
+	if sid, ok := l.cur.sessions[code]; ok {
 		return sid, nil
 	}
 	x := l.x
@@ -156,7 +162,7 @@ func (l *transcriptLoad) sessionOf(k TenantKey, code string) (uint32, error) {
 	if err := x.codes.add(code); err != nil {
 		return 0, err
 	}
-	l.cur[strings.Clone(code)] = sid
+	l.cur.sessions[strings.Clone(code)] = sid
 	x.started, x.channel = append(x.started, 0), append(x.channel, 0)
 	return sid, nil
 }
@@ -358,9 +364,9 @@ func (l *transcriptLoad) finish() {
 			x.started[s], x.channel[s] = x.at[rows[0]], l.chOf[rows[0]]
 		}
 	}
-	for k, codes := range l.sessions {
-		sids := make([]uint32, 0, len(codes))
-		for _, sid := range codes {
+	for k, lt := range l.sessions {
+		sids := make([]uint32, 0, len(lt.sessions))
+		for _, sid := range lt.sessions {
 			sids = append(sids, sid)
 		}
 		slices.SortFunc(sids, func(a, b uint32) int { return bytes.Compare(x.codes.bytes(a), x.codes.bytes(b)) })

@@ -574,6 +574,23 @@ func writeUnicodeTenant(t *testing.T, path string, start time.Time) {
 				i, jsonString(session), at.Add(time.Second).Format(time.RFC3339Nano), jsonString(pick()), i, jsonString(name()), jsonString(name()))))
 		}
 	}
+	// The same session codes in another bot: a conversation record in one tenant and
+	// messages in the other; the messages of shared-1 came on two channels, the later
+	// one first in the file (the first message's channel is the transcript's).
+	const bot2, ch2 = "0b0b0b0b-0000-4000-8000-000000000001", "0c0c0c0c-0000-4000-8000-000000000002"
+	other := func(line string) string {
+		return strings.Replace(line, `"botUuid":"`+smBot+`"`, `"botUuid":"`+bot2+`"`, 1)
+	}
+	onCh2 := func(line string) string {
+		return strings.Replace(line, `"channelUuid":"`+smChan+`"`, `"channelUuid":"`+ch2+`"`, 1)
+	}
+	at := start.Add(26 * time.Hour)
+	ts := func(d time.Duration) string { return at.Add(d).Format(time.RFC3339Nano) }
+	b.WriteString(other(smLine("conversation", fmt.Sprintf(`"sessionCode":"shared-1","startedAt":%q,"updatedAt":%q`, ts(0), ts(0)))))
+	b.WriteString(smLine("message", fmt.Sprintf(`"messageId":"s1-b","sessionCode":"shared-1","direction":"USER","createdAt":%q,"content":"b","type":"TEXT"`, ts(2*time.Second))))
+	b.WriteString(onCh2(smLine("message", fmt.Sprintf(`"messageId":"s1-a","sessionCode":"shared-1","direction":"USER","createdAt":%q,"content":"a","type":"TEXT"`, ts(time.Second)))))
+	b.WriteString(smLine("conversation", fmt.Sprintf(`"sessionCode":"shared-2","startedAt":%q,"updatedAt":%q`, ts(time.Minute), ts(time.Minute))))
+	b.WriteString(other(onCh2(smLine("message", fmt.Sprintf(`"messageId":"s2-a","sessionCode":"shared-2","direction":"BOT","createdAt":%q,"content":"hi","type":"TEXT","buttons":[{"name":"x"}]`, ts(time.Hour))))))
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
