@@ -414,8 +414,8 @@ func runOf(inRange []uint32) (a, b uint32) {
 
 // equalRows is an equality search: the rows in range holding the value term of d,
 // from its rows by id (none when d lacks it).
-func equalRows(by *rowsByID, d *strDict, term []byte) func(inRange []uint32) ([]uint32, func(uint32) bool) {
-	return func(inRange []uint32) ([]uint32, func(uint32) bool) {
+func equalRows(by *rowsByID, d *strDict, term []byte) searchFunc {
+	return func(inRange []uint32, _ func(uint32) bool) ([]uint32, func(uint32) bool) {
 		id, ok := d.ids[string(term)]
 		if !ok {
 			return []uint32{}, nil
@@ -430,7 +430,7 @@ func equalRows(by *rowsByID, d *strDict, term []byte) func(inRange []uint32) ([]
 // rows name, is no larger than the rows) it tests each of those entries once; if
 // their rows are then few, it returns them (from byID, in row order), else a test
 // of a row that looks its entry's answer up. Otherwise it returns a test of each row.
-func (d *searchText) search(ids []uint32, byID *rowsByID, term []byte, inRange []uint32) ([]uint32, func(uint32) bool) {
+func (d *searchText) search(ids []uint32, byID *rowsByID, term []byte, inRange []uint32, keep func(uint32) bool) ([]uint32, func(uint32) bool) {
 	sig := pairSig(term)
 	if len(inRange) == 0 {
 		return []uint32{}, nil
@@ -443,7 +443,7 @@ func (d *searchText) search(ids []uint32, byID *rowsByID, term []byte, inRange [
 				parts = append(parts, r)
 			}
 		}
-		return mergeRows(parts), nil
+		return mergeRows(parts, keep), nil
 	}
 	lo, hi := uint32(0), uint32(len(d.sig)-1)
 	if len(d.sig) > len(inRange) {
@@ -464,7 +464,7 @@ func (d *searchText) search(ids []uint32, byID *rowsByID, term []byte, inRange [
 		}
 	}
 	if rows <= len(inRange)/4 {
-		return byID.collect(lo, hi, func(id uint32) bool { return hit[id-lo] }, a, b), nil
+		return byID.collect(lo, hi, func(id uint32) bool { return hit[id-lo] }, a, b, keep), nil
 	}
 	return nil, func(i uint32) bool { return hit[ids[i]-lo] }
 }
@@ -496,7 +496,7 @@ func (p *rowsByID) in(id uint32, a, b uint32) []uint32 {
 
 // collect returns, in row order, the rows in [a, b) of the ids for which hit is true
 // among [lo, hi].
-func (p *rowsByID) collect(lo, hi uint32, hit func(uint32) bool, a, b uint32) []uint32 {
+func (p *rowsByID) collect(lo, hi uint32, hit func(uint32) bool, a, b uint32, keep func(uint32) bool) []uint32 {
 	var parts [][]uint32
 	for id := lo; id <= hi; id++ {
 		if hit(id) {
@@ -505,22 +505,81 @@ func (p *rowsByID) collect(lo, hi uint32, hit func(uint32) bool, a, b uint32) []
 			}
 		}
 	}
-	return mergeRows(parts)
+	return mergeRows(parts, keep)
 }
 
-// mergeRows returns the rows of parts, each ascending, ascending (never nil). (A
-// bitmap of the range merged a broad search's 50k rows no faster than this sort,
-// with a worse tail: measured.)
-func mergeRows(parts [][]uint32) []uint32 {
-	if len(parts) == 1 {
+// mergeRows returns the rows of parts, each ascending, ascending (never nil); with
+// several parts, only those keep accepts (nil: all). Sorting the concatenated rows
+// was most of a broad word search (50k rows from several texts); the parts are merged
+// pairwise instead (n log k for k parts, not n log n), after the rows a request's hour
+// window, channels or flag filter drop are dropped. (A bitmap of the range merged them
+// no faster than the sort, with a worse tail: measured.)
+func mergeRows(parts [][]uint32, keep func(uint32) bool) []uint32 {
+	switch {
+	case len(parts) == 0 || len(parts) == 1 && parts[0] == nil:
+		return []uint32{}
+	case len(parts) == 1:
 		return parts[0]
 	}
-	out := []uint32{}
-	for _, p := range parts {
-		out = append(out, p...)
+	if keep != nil {
+		kept := make([][]uint32, 0, len(parts))
+		for _, p := range parts {
+			var k []uint32
+			for _, r := range p {
+				if keep(r) {
+					k = append(k, r)
+				}
+			}
+			kept = append(kept, k)
+		}
+		parts = kept
 	}
-	slices.Sort(out)
-	return out
+	for len(parts) > 1 {
+		next := make([][]uint32, 0, (len(parts)+1)/2)
+		for i := 0; i+1 < len(parts); i += 2 {
+			next = append(next, merge2(parts[i], parts[i+1]))
+		}
+		if len(parts)%2 == 1 {
+			next = append(next, parts[len(parts)-1])
+		}
+		parts = next
+	}
+	if parts[0] == nil {
+		return []uint32{}
+	}
+	return parts[0]
+}
+
+// merge2 merges two ascending lists into a new one.
+func merge2(a, b []uint32) []uint32 {
+	out := make([]uint32, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		if a[i] <= b[j] {
+			out = append(out, a[i])
+			i++
+		} else {
+			out = append(out, b[j])
+			j++
+		}
+	}
+	out = append(out, a[i:]...)
+	return append(out, b[j:]...)
+}
+
+// searchFunc is a search of a list: the matching rows of inRange (a run of rows), in
+// row order — possibly without some that keep (when not nil) rejects, which the list's
+// other filters reject too — or else a test of a row.
+type searchFunc func(inRange []uint32, keep func(uint32) bool) ([]uint32, func(uint32) bool)
+
+// classTest is the test of a row's class by f's hour window, channels and flag filter,
+// or nil when they accept every row or the table has no classes.
+func (x *listTable) classTest(t *listTenant, f ListFilter, flag flagFilter) func(uint32) bool {
+	if x.class == nil || flag == anyFlag && f.Channels == nil && f.Mask.All() {
+		return nil
+	}
+	m := x.matcher(t, f, flag, nil)
+	return func(i uint32) bool { return m.pass[m.class[i]] }
 }
 
 // bitset marks rows (NULLs).
@@ -790,7 +849,7 @@ func (x *listTable) pageOf(s int, perm []uint32, nn int, f ListFilter) []uint32 
 type listQuery struct {
 	f        ListFilter
 	sort     int
-	searchIn func(inRange []uint32) ([]uint32, func(uint32) bool) // nil without a search: the matching rows in range (in row order), or a test of them
+	searchIn searchFunc // nil without a search
 	flag     flagFilter                                           // the table's flag filter
 	counted  func() int64                                         // the snapshot's count of matches, used without a search
 }
@@ -820,7 +879,7 @@ func (x *listTable) list(q listQuery) (int64, []uint32) {
 	var found []uint32           // the search's rows in range, when it lists them
 	var search func(uint32) bool // else its test of a row
 	if q.searchIn != nil {
-		found, search = q.searchIn(inRange)
+		found, search = q.searchIn(inRange, x.classTest(t, f, q.flag))
 	}
 	match := x.matcher(t, f, q.flag, search)
 	need := f.Offset + f.Max

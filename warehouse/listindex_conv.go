@@ -118,8 +118,8 @@ func loadConvIndex(ctx context.Context, tx *arrowTx) (*convIndex, error) {
 // rowSearch is a substring search of a column of one entry per row: the rows in range
 // from d's trigram postings when its rarest trigram is in at most a quarter of them,
 // else test of each row.
-func rowSearch(d *searchText, term []byte, sig uint64, test func(uint32) bool) func(inRange []uint32) ([]uint32, func(uint32) bool) {
-	return func(inRange []uint32) ([]uint32, func(uint32) bool) {
+func rowSearch(d *searchText, term []byte, sig uint64, test func(uint32) bool) searchFunc {
+	return func(inRange []uint32, _ func(uint32) bool) ([]uint32, func(uint32) bool) {
 		if a, b := runOf(inRange); b > a {
 			if rows, ok := d.gramSearch(term, sig, a, b-1, len(inRange)/4); ok {
 				return rows, nil

@@ -280,12 +280,12 @@ func (x *msgIndex) list(f ListFilter, term []byte, counted func() int64) (int64,
 	}
 	switch f.SearchBy {
 	case "SESSION_CODE":
-		q.searchIn = func(inRange []uint32) ([]uint32, func(uint32) bool) {
-			return x.sessions.search(x.session, &x.bySession, term, inRange)
+		q.searchIn = func(inRange []uint32, keep func(uint32) bool) ([]uint32, func(uint32) bool) {
+			return x.sessions.search(x.session, &x.bySession, term, inRange, keep)
 		}
 	case "QUESTION":
-		q.searchIn = func(inRange []uint32) ([]uint32, func(uint32) bool) {
-			return x.texts.search(x.content, &x.byText, term, inRange)
+		q.searchIn = func(inRange []uint32, keep func(uint32) bool) ([]uint32, func(uint32) bool) {
+			return x.texts.search(x.content, &x.byText, term, inRange, keep)
 		}
 	case "INTENT":
 		q.searchIn = equalRows(&x.byIntent, &x.intentsF, term)

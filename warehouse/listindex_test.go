@@ -63,7 +63,7 @@ func TestSearchStrategies(t *testing.T) {
 			if k == len(terms) {
 				d.indexGrams()
 			}
-			rows, test := d.search(ids, &byID, []byte(term), inRange)
+			rows, test := d.search(ids, &byID, []byte(term), inRange, nil)
 			var want []uint32
 			for _, i := range inRange {
 				if strings.Contains(folded[ids[i]], term) {
@@ -434,11 +434,11 @@ func TestListsWithAndWithoutClasses(t *testing.T) {
 		f.Offset = f.Max * []int{0, 1, 7, 60}[r.IntN(4)]
 		flag := flagFilter(r.IntN(3))
 		lq := listQuery{f: f, sort: r.IntN(2), flag: flag}
-		if q%4 == 0 { // a search that lists its rows: every third row
-			lq.searchIn = func(inRange []uint32) ([]uint32, func(uint32) bool) {
+		if q%4 == 0 { // a search that lists its rows: every third row (without those keep rejects: classes only)
+			lq.searchIn = func(inRange []uint32, keep func(uint32) bool) ([]uint32, func(uint32) bool) {
 				rows := []uint32{}
 				for _, i := range inRange {
-					if i%3 == 0 {
+					if i%3 == 0 && (keep == nil || keep(i)) {
 						rows = append(rows, i)
 					}
 				}
@@ -468,5 +468,41 @@ func TestListsWithAndWithoutClasses(t *testing.T) {
 	}
 	if walked < 50 {
 		t.Fatalf("only %d pages of the other sort had rows", walked)
+	}
+}
+
+// TestMergeRows: merging ascending parts (pairwise, any count, empty ones too) gives
+// the sorted rows of all parts that keep accepts, never nil.
+func TestMergeRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for range 2000 {
+		k := r.IntN(12)
+		parts := make([][]uint32, k)
+		var want []uint32
+		keep := func(i uint32) bool { return i%5 != 0 }
+		withKeep := r.IntN(2) == 0
+		for i := range parts {
+			for range r.IntN(40) {
+				parts[i] = append(parts[i], uint32(r.IntN(1000)))
+			}
+			slices.Sort(parts[i])
+			parts[i] = slices.Compact(parts[i])
+		}
+		for _, p := range parts {
+			for _, v := range p {
+				if !withKeep || k == 1 || keep(v) { // one part is returned as it is
+					want = append(want, v)
+				}
+			}
+		}
+		slices.Sort(want)
+		var kf func(uint32) bool
+		if withKeep {
+			kf = keep
+		}
+		got := mergeRows(slices.Clone(parts), kf)
+		if got == nil || !slices.Equal(got, want) && (len(got) > 0 || len(want) > 0) {
+			t.Fatalf("%d parts, keep %v: %v, want %v", k, withKeep, got, want)
+		}
 	}
 }
