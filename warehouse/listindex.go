@@ -849,9 +849,9 @@ func (x *listTable) pageOf(s int, perm []uint32, nn int, f ListFilter) []uint32 
 type listQuery struct {
 	f        ListFilter
 	sort     int
-	searchIn searchFunc // nil without a search
-	flag     flagFilter                                           // the table's flag filter
-	counted  func() int64                                         // the snapshot's count of matches, used without a search
+	searchIn searchFunc   // nil without a search
+	flag     flagFilter   // the table's flag filter
+	counted  func() int64 // the snapshot's count of matches, used without a search
 }
 
 // flagFilter is a list's filter on listTable.flag.
