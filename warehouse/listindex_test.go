@@ -330,22 +330,8 @@ func rarestGram(d *searchText, term []byte) int {
 // tests them apart) lists the same rows.
 func TestRowClassesMatchTheTests(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	x := newListTable(0, 1)
-	k := TenantKey{Org: "o", Env: "e", Bot: "b"}
-	var cur *listTenant
-	var curKey TenantKey
-	ids := map[string]uint32{}
 	channels := []string{"c0", "c1", "c2", "c3", "c4"}
-	for i := range 5000 {
-		cur = x.tenantAt(k, cur, &curKey)
-		x.key[timeSort] = append(x.key[timeSort], int64(i-2500)*7919*1e6/3) // 44 min apart, from before 1970
-		x.addChannel(cur, ids, channels[r.IntN(len(channels))])
-		if r.IntN(3) == 0 {
-			x.flag.set(i)
-		}
-	}
-	x.finish(cur, &arena{b: make([]byte, 0), off: make([]uint32, 5001)})
-	x.classify()
+	x, cur, _ := randomListTable(t, r, 5000, 1, 2_639_666_667, channels) // 44 min apart
 	if x.class == nil {
 		t.Fatal("no classes for 5 channels")
 	}
@@ -386,33 +372,8 @@ func TestRowClassesMatchTheTests(t *testing.T) {
 // through the walk, the sort of the range and a search's rows.
 func TestListsWithAndWithoutClasses(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
-	x := newListTable(0, 2)
-	k := TenantKey{Org: "o", Env: "e", Bot: "b"}
-	var cur *listTenant
-	var curKey TenantKey
-	ids := map[string]uint32{}
 	channels := []string{"c0", "c1", "c2", "c3", "c4", "c5"}
-	tie := newArena(0)
-	const n = 20000
-	for i := range n {
-		cur = x.tenantAt(k, cur, &curKey)
-		x.key[timeSort] = append(x.key[timeSort], int64(i-n/4)*900*1e6) // 15 min apart (on the hour too), from before 1970
-		v := int64(r.IntN(6))
-		if v == 5 {
-			x.null[1].set(i)
-			v = 0
-		}
-		x.key[1] = append(x.key[1], v) // a low-cardinality key with NULLs, like satisfaction
-		x.addChannel(cur, ids, channels[r.IntN(len(channels))])
-		if r.IntN(3) == 0 {
-			x.flag.set(i)
-		}
-		if err := tie.add(fmt.Sprintf("%08d", r.IntN(1e8))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	x.finish(cur, &tie)
-	x.classify()
+	x, _, k := randomListTable(t, r, 20000, 2, 900*1e6, channels) // 15 min apart: on the hour too
 	tn := x.tenants[k]
 	classes, permClass := x.class, tn.permClass
 	if classes == nil || permClass[1] == nil {
@@ -505,4 +466,39 @@ func TestMergeRows(t *testing.T) {
 			t.Fatalf("%d parts, keep %v: %v, want %v", k, withKeep, got, want)
 		}
 	}
+}
+
+// randomListTable is one tenant's n rows, step µs apart from well before 1970, on
+// random channels, a third of them flagged, ranked by random tie-breakers; with two
+// sorts, the second is a low-cardinality key with NULLs (like satisfaction). Its rows
+// are classified.
+func randomListTable(t *testing.T, r *rand.Rand, n, sorts int, step int64, channels []string) (*listTable, *listTenant, TenantKey) {
+	x := newListTable(0, sorts)
+	k := TenantKey{Org: "o", Env: "e", Bot: "b"}
+	var cur *listTenant
+	var curKey TenantKey
+	ids := map[string]uint32{}
+	tie := newArena(0)
+	for i := range n {
+		cur = x.tenantAt(k, cur, &curKey)
+		x.key[timeSort] = append(x.key[timeSort], int64(i-n/4)*step)
+		if sorts > 1 {
+			v := int64(r.IntN(6))
+			if v == 5 {
+				x.null[1].set(i)
+				v = 0
+			}
+			x.key[1] = append(x.key[1], v)
+		}
+		x.addChannel(cur, ids, channels[r.IntN(len(channels))])
+		if r.IntN(3) == 0 {
+			x.flag.set(i)
+		}
+		if err := tie.add(fmt.Sprintf("%08d", r.IntN(1e8))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x.finish(cur, &tie)
+	x.classify()
+	return &x, cur, k
 }
