@@ -368,20 +368,21 @@ func TestRowClassesMatchTheTests(t *testing.T) {
 
 // TestListsWithAndWithoutClasses: lists of a table with row classes (the class walk
 // of the other sorts, the class filter of a range) give the same counts and pages as
-// the same table without them (too many channels for classes), in both orders,
-// through the walk, the sort of the range and a search's rows.
+// the same table without them (too many channels for classes), and as a full sort of
+// every match, in both orders, by keys of few and of many values, through the walk,
+// the sort of the range and a search's rows.
 func TestListsWithAndWithoutClasses(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	channels := []string{"c0", "c1", "c2", "c3", "c4", "c5"}
-	x, _, k := randomListTable(t, r, 20000, 2, 900*1e6, channels) // 15 min apart: on the hour too
+	x, _, k := randomListTable(t, r, 20000, 3, 900*1e6, channels) // 15 min apart: on the hour too
 	tn := x.tenants[k]
 	classes, permClass := x.class, tn.permClass
-	if classes == nil || permClass[1] == nil {
+	if classes == nil || permClass[1] == nil || permClass[2] == nil {
 		t.Fatal("no classes")
 	}
 	all := x.key[timeSort]
 	walked := 0
-	for q := range 600 {
+	for q := range 1200 {
 		f := ListFilter{Query: Query{Tenant: k, Mask: calendar.NewMask(r.IntN(24), r.IntN(24))}}
 		if r.IntN(3) == 0 {
 			f.Mask = calendar.NewMask(0, 23)
@@ -394,7 +395,7 @@ func TestListsWithAndWithoutClasses(t *testing.T) {
 		f.Desc, f.Max = r.IntN(2) == 0, []int{1, 10, 50}[r.IntN(3)]
 		f.Offset = f.Max * []int{0, 1, 7, 60}[r.IntN(4)]
 		flag := flagFilter(r.IntN(3))
-		lq := listQuery{f: f, sort: r.IntN(2), flag: flag}
+		lq := listQuery{f: f, sort: r.IntN(3), flag: flag}
 		if q%4 == 0 { // a search that lists its rows: every third row (without those keep rejects: classes only)
 			lq.searchIn = func(inRange []uint32, keep func(uint32) bool) ([]uint32, func(uint32) bool) {
 				rows := []uint32{}
@@ -423,7 +424,22 @@ func TestListsWithAndWithoutClasses(t *testing.T) {
 		if n1 != n2 || !slices.Equal(page1, page2) {
 			t.Fatalf("query %d %+v sort %d flag %d: with classes %d %v, without %d %v", q, f, lq.sort, flag, n1, page1, n2, page2)
 		}
-		if len(page1) > 0 && lq.sort == 1 && lq.searchIn == nil {
+		var want []uint32 // every match, fully sorted
+		for i := range all {
+			at := all[i]
+			if at >= f.Start*calendar.HourMicros && at < f.End*calendar.HourMicros && apart.ok(uint32(i), at) && (lq.searchIn == nil || i%3 == 0) {
+				want = append(want, uint32(i))
+			}
+		}
+		if n1 != int64(len(want)) {
+			t.Fatalf("query %d %+v sort %d flag %d: count %d, the rows %d", q, f, lq.sort, flag, n1, len(want))
+		}
+		slices.SortFunc(want, func(a, b uint32) int { return x.compare(lq.sort, f.Desc, a, b) })
+		want = want[min(f.Offset, len(want)):min(f.Offset+f.Max, len(want))]
+		if !slices.Equal(page1, want) && (len(page1) > 0 || len(want) > 0) {
+			t.Fatalf("query %d %+v sort %d flag %d: page %v, a full sort gives %v", q, f, lq.sort, flag, page1, want)
+		}
+		if len(page1) > 0 && lq.sort != timeSort && lq.searchIn == nil {
 			walked++
 		}
 	}
@@ -469,9 +485,9 @@ func TestMergeRows(t *testing.T) {
 }
 
 // randomListTable is one tenant's n rows, step µs apart from well before 1970, on
-// random channels, a third of them flagged, ranked by random tie-breakers; with two
-// sorts, the second is a low-cardinality key with NULLs (like satisfaction). Its rows
-// are classified.
+// random channels, a third of them flagged, ranked by random tie-breakers; the second
+// sort is a low-cardinality key with NULLs (like satisfaction), the third a
+// high-cardinality one (like confidence). Its rows are classified.
 func randomListTable(t *testing.T, r *rand.Rand, n, sorts int, step int64, channels []string) (*listTable, *listTenant, TenantKey) {
 	x := newListTable(0, sorts)
 	k := TenantKey{Org: "o", Env: "e", Bot: "b"}
@@ -482,13 +498,13 @@ func randomListTable(t *testing.T, r *rand.Rand, n, sorts int, step int64, chann
 	for i := range n {
 		cur = x.tenantAt(k, cur, &curKey)
 		x.key[timeSort] = append(x.key[timeSort], int64(i-n/4)*step)
-		if sorts > 1 {
-			v := int64(r.IntN(6))
-			if v == 5 {
-				x.null[1].set(i)
+		for s, card := range []int{0, 6, 4 * n}[1:sorts] {
+			v := int64(r.IntN(card))
+			if v == int64(card-1) {
+				x.null[s+1].set(i)
 				v = 0
 			}
-			x.key[1] = append(x.key[1], v)
+			x.key[s+1] = append(x.key[s+1], v)
 		}
 		x.addChannel(cur, ids, channels[r.IntN(len(channels))])
 		if r.IntN(3) == 0 {
