@@ -327,12 +327,9 @@ func (d *searchText) gramSearch(term []byte, sig uint64, lo, hi uint32, limit in
 		b := gramOf(term[i:])
 		p := d.grams.ids[d.grams.start[b]:d.grams.start[b+1]]
 		from, _ := slices.BinarySearch(p, lo)
-		to := from
+		to := len(p)
 		if hi < math.MaxUint32 {
-			to, _ = slices.BinarySearch(p[from:], hi+1)
-			to += from
-		} else {
-			to = len(p)
+			to, _ = slices.BinarySearch(p, hi+1)
 		}
 		if i == 0 || to-from < len(cand) {
 			cand = p[from:to]
@@ -571,16 +568,6 @@ func merge2(a, b []uint32) []uint32 {
 // row order — possibly without some that keep (when not nil) rejects, which the list's
 // other filters reject too — or else a test of a row.
 type searchFunc func(inRange []uint32, keep func(uint32) bool) ([]uint32, func(uint32) bool)
-
-// classTest is the test of a row's class by f's hour window, channels and flag filter,
-// or nil when they accept every row or the table has no classes.
-func (x *listTable) classTest(t *listTenant, f ListFilter, flag flagFilter) func(uint32) bool {
-	if x.class == nil || flag == anyFlag && f.Channels == nil && f.Mask.All() {
-		return nil
-	}
-	m := x.matcher(t, f, flag, nil)
-	return func(i uint32) bool { return m.pass[m.class[i]] }
-}
 
 // bitset marks rows (NULLs).
 type bitset []uint64
@@ -876,18 +863,17 @@ func (x *listTable) list(q listQuery) (int64, []uint32) {
 	a := int(t.lo) + sort.Search(int(t.hi-t.lo), func(i int) bool { return at[int(t.lo)+i] >= lo })
 	b := int(t.lo) + sort.Search(int(t.hi-t.lo), func(i int) bool { return at[int(t.lo)+i] >= hi })
 	inRange := t.perm[timeSort][a-int(t.lo) : b-int(t.lo)]
-	var found []uint32           // the search's rows in range, when it lists them
-	var search func(uint32) bool // else its test of a row
+	match := x.matcher(t, f, q.flag)
+	var found []uint32 // the search's rows in range, when it lists them
 	if q.searchIn != nil {
-		found, search = q.searchIn(inRange, x.classTest(t, f, q.flag))
+		found, match.search = q.searchIn(inRange, match.classTest())
 	}
-	match := x.matcher(t, f, q.flag, search)
 	need := f.Offset + f.Max
 
-	if found != nil || search != nil {
+	if found != nil || match.search != nil {
 		// Every match is needed for the count: filter the range (or the rows the search
 		// found), then order the matches.
-		if found != nil && q.flag == anyFlag && f.Channels == nil && f.Mask.All() {
+		if found != nil && match.all {
 			// Every one matches; found may be the index's own row list (topK reorders).
 			if s != timeSort && f.Offset < len(found) {
 				found = slices.Clone(found)
@@ -904,7 +890,7 @@ func (x *listTable) list(q listQuery) (int64, []uint32) {
 		return int64(len(matches)), page
 	}
 	var n int64
-	if q.flag == anyFlag && f.Channels == nil && f.Mask.All() {
+	if match.all {
 		n = int64(len(inRange)) // no other filter: every row in range matches
 	} else {
 		n = q.counted()
@@ -1000,9 +986,11 @@ func putMatches(buf *[]uint32, matches []uint32) {
 }
 
 // rowMatch tests a row in range against the hour window, the channels, the flag
-// filter and the search: by the row's class where the table has classes.
+// filter and the search (set by the list once it has one): by the row's class where
+// the table has classes.
 type rowMatch struct {
 	search   func(uint32) bool
+	all      bool   // the hour window, channels and flag filter accept every row
 	pass     []bool // by class
 	class    []uint16
 	allHours bool
@@ -1013,8 +1001,9 @@ type rowMatch struct {
 	want     flagFilter
 }
 
-func (x *listTable) matcher(t *listTenant, f ListFilter, flag flagFilter, search func(uint32) bool) *rowMatch {
-	m := &rowMatch{search: search, allHours: f.Mask.All(), mask: f.Mask, channel: x.channel, flag: x.flag, want: flag}
+func (x *listTable) matcher(t *listTenant, f ListFilter, flag flagFilter) *rowMatch {
+	m := &rowMatch{all: flag == anyFlag && f.Channels == nil && f.Mask.All(),
+		allHours: f.Mask.All(), mask: f.Mask, channel: x.channel, flag: x.flag, want: flag}
 	if f.Channels != nil {
 		m.allowed = make([]bool, len(x.channels))
 		for _, c := range f.Channels {
@@ -1031,6 +1020,15 @@ func (x *listTable) matcher(t *listTenant, f ListFilter, flag flagFilter, search
 		}
 	}
 	return m
+}
+
+// classTest is the test of a row's class, for a search to drop rows early, or nil
+// when every row passes or the table has no classes.
+func (m *rowMatch) classTest() func(uint32) bool {
+	if m.pass == nil || m.all {
+		return nil
+	}
+	return func(i uint32) bool { return m.pass[m.class[i]] }
 }
 
 // ok reports whether row i, of time at, matches.
@@ -1175,11 +1173,15 @@ func (w *Warehouse) buildListIndex(ctx context.Context, s *Snapshot) error {
 	case errors.Is(err, errIndexTooLarge):
 		// The lists still serve from memory; transcripts run in DuckDB.
 		w.log.Warn("list index: transcripts left out", "err", err)
-		trans = &transcriptIndex{}
+		trans = nil
 	case err != nil:
 		return fmt.Errorf("list index, transcripts: %w", err)
 	}
 	s.lists.Store(&listIndexes{gen: gen, conv: conv, msg: msg, trans: trans})
+	transMsgs, transBytes := 0, int64(0)
+	if trans != nil {
+		transMsgs, transBytes = len(trans.at), trans.bytes
+	}
 	// Loading leaves about as much garbage as it keeps (maps of sessions, contents and
 	// attributes; DuckDB's record batches): given back now, the 10M-message year's
 	// server holds 2.9 GB resident instead of 5.5 GB.
@@ -1187,7 +1189,7 @@ func (w *Warehouse) buildListIndex(ctx context.Context, s *Snapshot) error {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	w.log.Info("list index built", "generation", gen, "conversations", len(conv.tie), "conversation_bytes", conv.bytes,
-		"messages", len(msg.tie), "message_bytes", msg.bytes, "transcript_messages", len(trans.at), "transcript_bytes", trans.bytes,
+		"messages", len(msg.tie), "message_bytes", msg.bytes, "transcript_messages", transMsgs, "transcript_bytes", transBytes,
 		"took", time.Since(start).Round(time.Millisecond), "conversations_took", convTook.Round(time.Millisecond),
 		"messages_took", msgTook.Round(time.Millisecond), "transcripts_took", (time.Since(start) - convTook - msgTook).Round(time.Millisecond),
 		"go_heap_bytes", ms.HeapInuse)

@@ -115,17 +115,18 @@ func loadConvIndex(ctx context.Context, tx *arrowTx) (*convIndex, error) {
 	return x, nil
 }
 
-// rowSearch is a substring search of a column of one entry per row: the rows in range
-// from d's trigram postings when its rarest trigram is in at most a quarter of them,
-// else test of each row.
-func rowSearch(d *searchText, term []byte, sig uint64, test func(uint32) bool) searchFunc {
+// rowSearch is a substring search of a column of one entry per row, whose NULL rows
+// (nulls, when not nil) hold "" and match nothing: the rows in range from d's trigram
+// postings when its rarest trigram is in at most a quarter of them (a NULL's "" has
+// no trigram), else a test of each row.
+func rowSearch(d *searchText, nulls *bitset, term []byte, sig uint64) searchFunc {
 	return func(inRange []uint32, _ func(uint32) bool) ([]uint32, func(uint32) bool) {
 		if a, b := runOf(inRange); b > a {
 			if rows, ok := d.gramSearch(term, sig, a, b-1, len(inRange)/4); ok {
 				return rows, nil
 			}
 		}
-		return nil, test
+		return nil, func(i uint32) bool { return d.contains(i, term, sig) && (nulls == nil || !nulls.has(i)) }
 	}
 }
 
@@ -170,10 +171,9 @@ func (x *convIndex) list(f ListFilter, term []byte, counted func() int64) (int64
 	sig := pairSig(term)
 	switch f.SearchBy {
 	case "SESSION_CODE":
-		q.searchIn = rowSearch(&x.codes, term, sig, func(i uint32) bool { return x.codes.contains(i, term, sig) })
+		q.searchIn = rowSearch(&x.codes, nil, term, sig)
 	case "BUSINESS_KEY":
-		// A NULL key is "": it has no trigram, and contains no term of three bytes.
-		q.searchIn = rowSearch(&x.bks, term, sig, func(i uint32) bool { return x.bks.contains(i, term, sig) && !x.nullBK.has(i) })
+		q.searchIn = rowSearch(&x.bks, &x.nullBK, term, sig)
 	case "FLOW":
 		q.searchIn = equalRows(&x.byFlow, &x.flowIDs, term)
 	}

@@ -348,10 +348,10 @@ func TestRowClassesMatchTheTests(t *testing.T) {
 			f.Channels = []string{channels[r.IntN(5)], channels[r.IntN(5)], "unknown"}
 		}
 		flag := flagFilter(r.IntN(3))
-		withClasses := x.matcher(cur, f, flag, nil)
+		withClasses := x.matcher(cur, f, flag)
 		classes := x.class
 		x.class = nil
-		apart := x.matcher(cur, f, flag, nil)
+		apart := x.matcher(cur, f, flag)
 		x.class = classes
 		got := withClasses.appendMatches(nil, rows, x.key[timeSort])
 		want := apart.appendMatches(nil, rows, x.key[timeSort])
@@ -407,7 +407,7 @@ func TestListsWithAndWithoutClasses(t *testing.T) {
 				return rows, nil
 			}
 		}
-		apart := x.matcher(tn, f, flag, nil)
+		apart := x.matcher(tn, f, flag)
 		lq.counted = func() int64 { // what the snapshot's counts give
 			c := int64(0)
 			for i := range all {

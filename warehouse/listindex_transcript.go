@@ -81,7 +81,7 @@ func loadTranscriptIndex(ctx context.Context, tx *arrowTx) (*transcriptIndex, er
 			return fmt.Errorf("transcript index: direction or understood is %s, %s, not boolean", c[6].DataType(), c[7].DataType())
 		}
 		for i := range rows {
-			sid, err := l.sessionOf(TenantKey{Org: rawString(c[0], i), Env: rawString(c[1], i), Bot: rawString(c[2], i)}, rawString(c[3], i))
+			sid, err := l.sessionOf(c, i)
 			if err != nil {
 				return err
 			}
@@ -114,7 +114,7 @@ func loadTranscriptIndex(ctx context.Context, tx *arrowTx) (*transcriptIndex, er
 	}
 	err = eachBatch(ctx, tx, transcriptConversationsSQL, func(c []arrow.Array, rows int) error {
 		for i := range rows {
-			sid, err := l.sessionOf(TenantKey{Org: rawString(c[0], i), Env: rawString(c[1], i), Bot: rawString(c[2], i)}, rawString(c[3], i))
+			sid, err := l.sessionOf(c, i)
 			if err != nil {
 				return err
 			}
@@ -143,9 +143,10 @@ type loadTenant struct {
 	sessions map[string]uint32
 }
 
-// sessionOf numbers a tenant's session, adding it when new (k and code may alias the
-// record batch).
-func (l *transcriptLoad) sessionOf(k TenantKey, code string) (uint32, error) {
+// sessionOf numbers the session of row i of a batch whose first columns are the
+// tenant key and the session code, adding it when new.
+func (l *transcriptLoad) sessionOf(c []arrow.Array, i int) (uint32, error) {
+	k, code := TenantKey{Org: rawString(c[0], i), Env: rawString(c[1], i), Bot: rawString(c[2], i)}, rawString(c[3], i)
 	if l.cur == nil || k != l.cur.key {
 		l.cur = l.sessions[k]
 		if l.cur == nil {

@@ -511,7 +511,7 @@ const DetailsSQL = `SELECT org_uuid, env_uuid, bot_uuid, message_id, content, di
 // Details returns a session's transcript, or nil when the tenant has no such session:
 // from the list index when it is built, else from DuckDB (details).
 func (w *Warehouse) Details(ctx context.Context, k TenantKey, session string) (t *Transcript, err error) {
-	if li := w.listIndex(w.Snapshot()); li != nil && li.trans != nil && li.trans.tenants != nil {
+	if li := w.listIndex(w.Snapshot()); li != nil && li.trans != nil {
 		return li.trans.details(k, session), nil
 	}
 	err = w.readTx(ctx, func(tx *sql.Tx) error {

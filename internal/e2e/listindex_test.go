@@ -187,7 +187,8 @@ type transcriptPass []transcriptAsk
 
 // recordTranscripts answers in DuckDB every session of every tenant (with a
 // conversation record, messages or both), and sessions asked of another tenant, with
-// their case changed or a character more (none of which exist).
+// their case changed or a character more (most of which do not exist; the answers
+// are compared whichever they are).
 func recordTranscripts(t *testing.T, wh *warehouse.Warehouse, r *rand.Rand) transcriptPass {
 	rows, err := wh.DB().SQL.Query(`SELECT org_uuid, env_uuid, bot_uuid, session_code FROM messages
 		UNION SELECT org_uuid, env_uuid, bot_uuid, session_code FROM conversations ORDER BY ALL`)
