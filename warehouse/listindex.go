@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -609,12 +610,15 @@ type listTable struct {
 	channels []string
 	flag     bitset   // the table's own yes/no filter (messages: understood)
 	class    []uint16 // (UTC hour of day × channels + channel) × 2 + flag; nil: too many channels
+
+	outCounts *outCache // the block counts' recent out-of-range counts
 }
 
 // classify sets each row's class: what the hour window, the channels and the flag
 // filter test, in one number, so a request tests a row with one lookup in a table
-// of the classes it accepts.
-func (x *listTable) classify() {
+// of the classes it accepts; and the large tenants' block counts of classes, blocks
+// of 1 << shift rows.
+func (x *listTable) classify(shift int) {
 	if 24*len(x.channels)*2 > math.MaxUint16+1 {
 		return
 	}
@@ -635,6 +639,7 @@ func (x *listTable) classify() {
 				t.permClass[s][pos] = x.class[i]
 			}
 		}
+		x.buildBlocks(t, shift)
 	}
 }
 
@@ -650,10 +655,12 @@ type listTenant struct {
 	permClass [][]uint16 // and their classes (when the table has classes)
 	nn        []int
 	channels  map[string]uint32
+	blocks    []*classBlocks // per sort (when the table has classes and the tenant is large)
+	classes   tenantClasses
 }
 
 func newListTable(n, sorts int) listTable {
-	x := listTable{tenants: map[TenantKey]*listTenant{}, key: make([][]int64, sorts), null: make([]bitset, sorts),
+	x := listTable{tenants: map[TenantKey]*listTenant{}, key: make([][]int64, sorts), null: make([]bitset, sorts), outCounts: &outCache{},
 		tie: make([]uint32, 0, n), channel: make([]uint32, 0, n)}
 	for s := range x.key {
 		x.key[s] = make([]int64, 0, n)
@@ -745,6 +752,9 @@ func (x *listTable) size() int64 {
 			if t.permClass != nil {
 				n += int64(2 * cap(t.permClass[s]))
 			}
+			if t.blocks != nil {
+				n += t.blocks[s].size()
+			}
 		}
 	}
 	return n
@@ -789,32 +799,59 @@ func (x *listTable) walk(s int, perm []uint32, nn int, desc bool, visit func(pos
 // walkSegments is walk by runs of positions: seg(from, to) visits positions [from,
 // to) in ascending order, and stops the walk by returning false.
 func (x *listTable) walkSegments(s int, perm []uint32, nn int, desc bool, seg func(from, to int) bool) {
+	x.walkRange(s, perm, 0, nn, desc, nn, seg)
+}
+
+// walkRange is walkSegments over positions [from, len(perm)) of perm (NULLs from nn
+// on), a descending walk starting at the group that ends at end (a group boundary):
+// the groups after it, and so their rows, are left out.
+func (x *listTable) walkRange(s int, perm []uint32, from, nn int, desc bool, end int, seg func(from, to int) bool) {
 	if !desc {
-		seg(0, len(perm))
+		seg(from, len(perm))
 		return
 	}
-	key := x.key[s]
-	for end := nn; end > 0; {
-		// The group of the key before end starts at the first position holding it:
-		// galloping back from end (1, 2, 4, … positions), then a binary search in the
-		// last step, so a group of g rows costs O(log g) — one comparison for a unique
-		// key, few for a low-cardinality key's large groups.
-		k := key[perm[end-1]]
-		lo, step := end-1, 1
-		for lo > 0 && key[perm[lo-1]] == k {
-			next := max(lo-step, 0)
-			if key[perm[next]] != k {
-				lo = next + sort.Search(lo-next, func(j int) bool { return key[perm[next+j]] >= k })
-				break
-			}
-			lo, step = next, step*2
-		}
+	for end > from {
+		lo := x.groupStart(s, perm, from, end-1)
 		if !seg(lo, end) {
 			return
 		}
 		end = lo
 	}
 	seg(nn, len(perm))
+}
+
+// groupStart is the first position, at from or after, of the group of equal keys that
+// holds position p: galloping back from p (1, 2, 4, … positions), then a binary search
+// in the last step, so a group of g rows costs O(log g) — one comparison for a unique
+// key, few for a low-cardinality key's large groups.
+func (x *listTable) groupStart(s int, perm []uint32, from, p int) int {
+	key := x.key[s]
+	k := key[perm[p]]
+	lo, step := p, 1
+	for lo > from && key[perm[lo-1]] == k {
+		next := max(lo-step, from)
+		if key[perm[next]] != k {
+			return next + sort.Search(lo-next, func(j int) bool { return key[perm[next+j]] >= k })
+		}
+		lo, step = next, step*2
+	}
+	return lo
+}
+
+// groupEnd is the end (exclusive, at most nn) of the group of equal keys that holds
+// position p, found as groupStart finds its start.
+func (x *listTable) groupEnd(s int, perm []uint32, nn, p int) int {
+	key := x.key[s]
+	k := key[perm[p]]
+	hi, step := p+1, 1
+	for hi < nn && key[perm[hi]] == k {
+		next := min(hi+step, nn)
+		if key[perm[next-1]] != k {
+			return hi + sort.Search(next-hi, func(j int) bool { return key[perm[hi+j]] > k })
+		}
+		hi, step = next, step*2
+	}
+	return hi
 }
 
 // pageOf returns rows [offset, offset+max) of perm in list order.
@@ -888,6 +925,10 @@ func (x *listTable) list(q listQuery) (int64, []uint32) {
 		page := x.pageOfMatches(s, matches, need, f)
 		putMatches(buf, matches)
 		return int64(len(matches)), page
+	}
+	if c := x.blockCounter(t, s, match, lo, hi, a, b); c != nil {
+		from, to, nn := blockRange(t, s, a, b)
+		return x.blockPage(s, c, from, to, nn, f)
 	}
 	var n int64
 	if match.all {
@@ -1158,12 +1199,16 @@ func (w *Warehouse) buildListIndex(ctx context.Context, s *Snapshot) error {
 		w.log.Info("list index skipped: the snapshot is not of the last commit", "snapshot", s.Generation, "committed", gen)
 		return nil
 	}
-	conv, err := loadConvIndex(ctx, tx)
+	shift := blockShift
+	if n := w.opts.ListBlockRows; n > 0 {
+		shift = bits.Len(uint(n)) - 1
+	}
+	conv, err := loadConvIndex(ctx, tx, shift)
 	if err != nil {
 		return fmt.Errorf("list index, conversations: %w", err)
 	}
 	convTook := time.Since(start)
-	msg, err := loadMsgIndex(ctx, tx)
+	msg, err := loadMsgIndex(ctx, tx, shift)
 	if err != nil {
 		return fmt.Errorf("list index, messages: %w", err)
 	}

@@ -41,8 +41,9 @@ const convIndexSQL = `SELECT org_uuid, env_uuid, bot_uuid, session_code, busines
 	session_code_f, business_key_f, flows_f
 	FROM conversation_facts ORDER BY org_uuid, env_uuid, bot_uuid, started_at, session_code`
 
-// loadConvIndex reads conversation_facts in the read transaction tx.
-func loadConvIndex(ctx context.Context, tx *arrowTx) (*convIndex, error) {
+// loadConvIndex reads conversation_facts in the read transaction tx; shift sets the
+// rows of its count blocks (1 << shift).
+func loadConvIndex(ctx context.Context, tx *arrowTx, shift int) (*convIndex, error) {
 	n, err := countRows(ctx, tx, "SELECT count(*) FROM conversation_facts")
 	if err != nil {
 		return nil, err
@@ -106,7 +107,7 @@ func loadConvIndex(ctx context.Context, tx *arrowTx) (*convIndex, error) {
 		return nil, err
 	}
 	x.finish(cur, &x.codes.text)
-	x.classify()
+	x.classify(shift)
 	x.codes.indexGrams()
 	x.bks.indexGrams()
 	x.byFlow, x.flows = x.flows.rowsByID(len(x.flowIDs.a.off)-1), idList{}

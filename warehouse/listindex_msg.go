@@ -73,8 +73,9 @@ type nlpKey struct {
 	para      int64
 }
 
-// loadMsgIndex reads the USER messages in the read transaction tx.
-func loadMsgIndex(ctx context.Context, tx *arrowTx) (*msgIndex, error) {
+// loadMsgIndex reads the USER messages in the read transaction tx; shift as for
+// loadConvIndex.
+func loadMsgIndex(ctx context.Context, tx *arrowTx, shift int) (*msgIndex, error) {
 	n, err := countRows(ctx, tx, "SELECT count(*) FROM messages WHERE direction = 'USER'")
 	if err != nil {
 		return nil, err
@@ -213,7 +214,7 @@ func loadMsgIndex(ctx context.Context, tx *arrowTx) (*msgIndex, error) {
 		return nil, err
 	}
 	x.finish(cur, &x.id)
-	x.classify()
+	x.classify(shift)
 	// Equality searches read the rows of each value; the folded lists are not kept.
 	x.byIntent = x.intentF.rowsByID(len(x.intentsF.a.off) - 1)
 	x.byEntity = x.entitiesF.rowsByID(len(x.entityFD.a.off) - 1)

@@ -39,6 +39,10 @@ type Options struct {
 	// ListIndex builds the in-memory list index after every snapshot refresh (serve);
 	// without it, or until it is built, lists run in DuckDB.
 	ListIndex bool
+	// ListBlockRows is the rows of a block of the list index's class counts, a power
+	// of two (rounded down); 0: 512. Tenants of fewer than 16 blocks have none. Tests
+	// set it small to count blocks in small data.
+	ListBlockRows int
 }
 
 // Warehouse is the DuckDB database of summaries and facts.
@@ -55,6 +59,8 @@ type Warehouse struct {
 	committed atomic.Int64    // the generation last committed (this process is the only writer)
 	closing   context.Context // cancelled by Close: stops a list index build
 	close     context.CancelFunc
+	closeOnce sync.Once
+	closeErr  error
 	foldMu    sync.Mutex
 	foldCache map[string][]byte
 	foldBytes int
@@ -101,9 +107,12 @@ func Open(ctx context.Context, o Options) (*Warehouse, error) {
 
 // Close stops a list index build and closes the database.
 func (w *Warehouse) Close() error {
-	w.close()
-	w.stopListBuilds()
-	return w.db.Close()
+	w.closeOnce.Do(func() {
+		w.close()
+		w.stopListBuilds()
+		w.closeErr = w.db.Close()
+	})
+	return w.closeErr
 }
 
 // DB exposes the database to the packages that store their records here (jobs).

@@ -174,6 +174,30 @@ func TestListIndexMatchesDuckDB(t *testing.T) {
 	nConvs, nMsgs := convs.compare(t, wh), msgs.compare(t, wh)
 	t.Logf("%d conversation lists compared (%d with rows), %d message lists (%d with rows)", len(filters), nConvs, len(msgFilters), nMsgs)
 	transcripts.compare(t, wh)
+
+	// Again with block counts for every tenant of 128 rows or more (blocks of 8 rows),
+	// as the large tenants of a real data set have them (512-row blocks from 8,192).
+	if err := wh.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wh, err = warehouse.Open(ctx, warehouse.Options{Dir: filepath.Join(ds.dir, "warehouse"), LakeDir: filepath.Join(ds.dir, "lake"),
+		MemoryLimit: "1GB", ListBlockRows: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wh.Close() })
+	if err := wh.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := wh.BuildListIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !wh.ListIndexBuilt() {
+		t.Fatal("the list index with small blocks was not built")
+	}
+	convs.list, msgs.list = wh.ListConversations, wh.ListMessages
+	convs.compare(t, wh)
+	msgs.compare(t, wh)
 }
 
 // transcriptAsk is one conversations/details question and its answer in DuckDB.
