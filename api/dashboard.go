@@ -290,7 +290,7 @@ func (s *Server) stacking(w http.ResponseWriter, r *http.Request, intents bool) 
 		return
 	}
 	list := s.snapshotOf(r).Stacking(rg.Query(tenantOf(r)), intents)
-	var j jw
+	j := jw{b: getBuf(1024 + 4096*len(list))}
 	if intents {
 		j.raw(`{"resource":"ANALYTIC_INTENTS","channelList":[`)
 	} else {
