@@ -133,10 +133,14 @@ func (b *bodyRecorder) body() []byte {
 // over 100 KB, and allocating (and zeroing) one per request fed the garbage collector.
 var bufPool sync.Pool
 
-// getBuf returns an empty buffer of capacity n or more.
+// getBuf returns an empty buffer of capacity n or more (a pooled one too small goes
+// back, for a smaller answer).
 func getBuf(n int) []byte {
-	if p, _ := bufPool.Get().(*[]byte); p != nil && cap(*p) >= n {
-		return (*p)[:0]
+	if p, _ := bufPool.Get().(*[]byte); p != nil {
+		if cap(*p) >= n {
+			return (*p)[:0]
+		}
+		bufPool.Put(p)
 	}
 	return make([]byte, 0, n)
 }
@@ -181,12 +185,17 @@ func (s *Server) cached(next http.Handler) http.Handler {
 			return
 		}
 		if s.cache.admit(snap.Generation, key) {
-			a := &cachedAnswer{body: body}
+			kept, recycle := keptBody(body, rec.taken)
+			a := &cachedAnswer{body: kept}
 			s.cache.put(snap.Generation, key, a)
+			out := a.body
 			if acceptsGzip(r) {
-				body = a.gzipped()
+				out = a.gzipped()
 			}
-			writeAnswer(w, r, body)
+			writeAnswer(w, r, out)
+			if recycle {
+				putBuf(rec.taken)
+			}
 			return
 		}
 		if acceptsGzip(r) {
@@ -196,6 +205,17 @@ func (s *Server) cached(next http.Handler) http.Handler {
 		}
 		putBuf(rec.taken) // written and not kept: the next answer reuses it
 	})
+}
+
+// keptBody is the bytes the cache keeps of an answer written into taken (nil: not a
+// pooled buffer), and whether taken goes back to the pool. The cache counts an answer
+// by its length, so a pooled buffer far larger than its answer (a year's series buffer
+// holding a 20 KB list page) is not pinned there: the answer is copied.
+func keptBody(body, taken []byte) ([]byte, bool) {
+	if taken != nil && cap(taken) > 2*len(body)+4096 {
+		return bytes.Clone(body), true
+	}
+	return body, false
 }
 
 // writeAnswer writes a 200 JSON answer, gzip-compressed when the client accepts it.

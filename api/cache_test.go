@@ -1,6 +1,10 @@
 package api
 
-import "testing"
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
 
 // TestAnswerCacheAdmission: an answer is kept from its second request in a generation
 // on; a newer generation forgets both the answers and the keys seen; an answer
@@ -32,5 +36,49 @@ func TestAnswerCacheAdmission(t *testing.T) {
 	c.put(1, "/b", &cachedAnswer{body: []byte("old")})
 	if c.get(2, "/b") != nil || c.get(1, "/b") != nil {
 		t.Fatal("an answer computed from an older snapshot was kept")
+	}
+}
+
+// TestKeptBodyDoesNotPinLargeBuffers: an answer written into a pooled buffer much larger
+// than itself is copied before the cache keeps it, and the buffer is recycled; one that
+// fits its buffer, or was not pooled, is kept as it is.
+func TestKeptBodyDoesNotPinLargeBuffers(t *testing.T) {
+	big := append(make([]byte, 0, 2<<20), `{"content":[]}`...)
+	kept, recycle := keptBody(big, big)
+	if !recycle || !bytes.Equal(kept, big) || cap(kept) > 2*len(big)+4096 || &kept[0] == &big[0] {
+		t.Fatalf("a 2 MB buffer holding %d bytes: kept cap %d, recycle %v", len(big), cap(kept), recycle)
+	}
+	fits := append(make([]byte, 0, 30000), bytes.Repeat([]byte("x"), 20000)...)
+	if kept, recycle := keptBody(fits, fits); recycle || &kept[0] != &fits[0] {
+		t.Fatal("an answer that fits its buffer was copied")
+	}
+	written := []byte(`{"a":1}`) // through Write, not a pooled buffer
+	if kept, recycle := keptBody(written, nil); recycle || &kept[0] != &written[0] {
+		t.Fatal("an answer not in a pooled buffer was copied")
+	}
+}
+
+// TestRouteTailsAreDistinct: every route's literal tail (what tailMatcher tests before
+// the route's expression) is non-empty and no tail of one path ends another's. A path
+// that ended two tails could pass one route's tail test and fail its expression after
+// another route found the method wrong: mux then forgets the mismatch and answers 404
+// where 405 is due.
+func TestRouteTailsAreDistinct(t *testing.T) {
+	s := &Server{}
+	rs := s.routeTable()
+	for _, a := range rs {
+		ta := a.path[strings.LastIndex(a.path, "}")+1:]
+		if ta == "" {
+			t.Errorf("route %s %s ends with a variable: no tail to test", a.method, a.path)
+		}
+		for _, b := range rs {
+			tb := b.path[strings.LastIndex(b.path, "}")+1:]
+			if a.path != b.path && strings.HasSuffix(ta, tb) {
+				t.Errorf("the tail %q of %s ends the tail %q of %s", tb, b.path, ta, a.path)
+			}
+		}
+	}
+	if len(rs) < 15 {
+		t.Fatalf("%d routes", len(rs))
 	}
 }

@@ -656,7 +656,7 @@ type listTenant struct {
 	nn        []int
 	channels  map[string]uint32
 	blocks    []*classBlocks // per sort (when the table has classes and the tenant is large)
-	classes   tenantClasses
+	classes   []uint16       // with blocks: the table's class of each of the tenant's own classes
 }
 
 func newListTable(n, sorts int) listTable {
@@ -756,6 +756,7 @@ func (x *listTable) size() int64 {
 				n += t.blocks[s].size()
 			}
 		}
+		n += int64(2 * cap(t.classes))
 	}
 	return n
 }
@@ -804,7 +805,7 @@ func (x *listTable) walkSegments(s int, perm []uint32, nn int, desc bool, seg fu
 
 // walkRange is walkSegments over positions [from, len(perm)) of perm (NULLs from nn
 // on), a descending walk starting at the group that ends at end (a group boundary):
-// the groups after it, and so their rows, are left out.
+// the groups after it, and so their rows, are left out. An ascending walk ignores end.
 func (x *listTable) walkRange(s int, perm []uint32, from, nn int, desc bool, end int, seg func(from, to int) bool) {
 	if !desc {
 		seg(from, len(perm))
@@ -875,7 +876,7 @@ type listQuery struct {
 	sort     int
 	searchIn searchFunc   // nil without a search
 	flag     flagFilter   // the table's flag filter
-	counted  func() int64 // the snapshot's count of matches, used without a search
+	counted  func() int64 // the snapshot's count of matches: without a search, when block counts do not serve the list
 }
 
 // flagFilter is a list's filter on listTable.flag.
@@ -926,7 +927,7 @@ func (x *listTable) list(q listQuery) (int64, []uint32) {
 		putMatches(buf, matches)
 		return int64(len(matches)), page
 	}
-	if c := x.blockCounter(t, s, match, lo, hi, a, b); c != nil {
+	if c := x.newBlockCounter(t, s, match, lo, hi, a, b); c != nil {
 		from, to, nn := blockRange(t, s, a, b)
 		return x.blockPage(s, c, from, to, nn, f)
 	}
@@ -1201,7 +1202,7 @@ func (w *Warehouse) buildListIndex(ctx context.Context, s *Snapshot) error {
 	}
 	shift := blockShift
 	if n := w.opts.ListBlockRows; n > 0 {
-		shift = bits.Len(uint(n)) - 1
+		shift = min(max(bits.Len(uint(n))-1, 3), 20) // 8 rows to 1M
 	}
 	conv, err := loadConvIndex(ctx, tx, shift)
 	if err != nil {

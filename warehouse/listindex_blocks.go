@@ -8,7 +8,7 @@ import (
 
 // Block counts: a deep page without a search (page 500 of a year: 10,000 matches
 // skipped) walked every row before its page, up to 240,000 of them under a one-hour
-// window. Each sort's permutation of a large tenant now carries, every blockRows
+// window. Each sort's permutation of a large tenant now carries, every 1 << blockShift
 // positions, how many rows of each of the tenant's row classes (hour of day, channel,
 // flag) come before: the matches before a position are a sum over the classes the
 // request accepts, so the page's first row is found by a binary search over the blocks
@@ -18,10 +18,10 @@ import (
 // Rows outside the request's range are not in the class counts' terms: the time
 // sort's range is a run of positions, and for the other sorts the rows outside the
 // range (the tenant's rows before and after it, in time order) are subtracted per
-// block; blocks serve a sort other than time only when those are few (a year, a
-// quarter of a large tenant's life), or they would cost more than the walk.
+// block; blocks serve a sort other than time only when at most a quarter of the
+// tenant's rows are outside the range (a year), or they would cost more than the walk.
 
-// blockShift sets blockRows, the positions of a block: 512 rows walk in about 2 µs,
+// blockShift sets the positions of a block, 1 << blockShift: 512 rows walk in about 2 µs,
 // and the counts cost 4 bytes × the tenant's classes per block (a tenant of 5
 // channels: 240 classes, about 1.9 bytes a row and sort).
 const blockShift = 9
@@ -36,17 +36,15 @@ type classBlocks struct {
 
 func (b *classBlocks) size() int64 { return int64(4 * (cap(b.cum) + cap(b.inv))) }
 
-// tenantClasses numbers a tenant's own classes: global[c] is the table's class of the
-// tenant's class c.
-type tenantClasses struct {
-	global []uint16
-}
+// maxBlockClasses bounds a tenant's classes for block counts: 1,008 (21 channels) cost
+// 8 bytes a row and sort in 512-row blocks; a tenant of more channels walks.
+const maxBlockClasses = 24 * 21 * 2
 
 // buildBlocks sets t's block counts for every sort, blocks of 1 << shift rows (the
 // table has classes). A tenant of fewer than 16 blocks has none: its walks are short.
 func (x *listTable) buildBlocks(t *listTenant, shift int) {
 	n := int(t.hi - t.lo)
-	if n < 16<<shift {
+	if n < 16<<shift || 24*len(t.channels)*2 > maxBlockClasses {
 		return
 	}
 	chans := make([]uint32, 0, len(t.channels))
@@ -54,23 +52,19 @@ func (x *listTable) buildBlocks(t *listTenant, shift int) {
 		chans = append(chans, id)
 	}
 	slices.Sort(chans)
-	local := make(map[uint32]int, len(chans))
-	for l, id := range chans {
-		local[id] = l
-	}
 	nc := len(x.channels)
-	t.classes.global = make([]uint16, 24*len(chans)*2)
+	t.classes = make([]uint16, 24*len(chans)*2)
 	localOf := make([]uint16, 24*nc*2)
 	for h := range 24 {
 		for l, id := range chans {
 			for flag := range 2 {
 				c := (h*len(chans)+l)*2 + flag
 				g := (h*nc+int(id))*2 + flag
-				t.classes.global[c], localOf[g] = uint16(g), uint16(c)
+				t.classes[c], localOf[g] = uint16(g), uint16(c)
 			}
 		}
 	}
-	nl := len(t.classes.global)
+	nl := len(t.classes)
 	t.blocks = make([]*classBlocks, len(t.perm))
 	counts := make([]uint32, nl)
 	for s, perm := range t.perm {
@@ -163,18 +157,22 @@ func (c *blockCounter) advance(u, v int, r, tu int64) (int, int64) {
 	return j << c.b.shift, c.atBlock(j) - tu
 }
 
-// blockCounter returns the counter of q's matches in sort s of t, or nil when t has
+// newBlockCounter returns the counter of m's matches in sort s of t, or nil when t has
 // no blocks or, for a sort other than time, too many of its rows are out of the range
 // [a, b) (rows, in time order).
-func (x *listTable) blockCounter(t *listTenant, s int, m *rowMatch, lo, hi int64, a, b int) *blockCounter {
+func (x *listTable) newBlockCounter(t *listTenant, s int, m *rowMatch, lo, hi int64, a, b int) *blockCounter {
 	if t.blocks == nil || m.pass == nil || m.search != nil {
+		return nil
+	}
+	out := a - int(t.lo) + int(t.hi) - b
+	if s != timeSort && out > int(t.hi-t.lo)/4 {
 		return nil
 	}
 	bl := t.blocks[s]
 	c := &blockCounter{b: bl, perm: t.perm[s], class: x.class, m: m, lo: lo, hi: hi}
 	if !m.all {
-		c.pass = make([]uint16, 0, len(t.classes.global)) // empty, not nil, when none passes
-		for l, g := range t.classes.global {
+		c.pass = make([]uint16, 0, len(t.classes)) // empty, not nil, when none passes
+		for l, g := range t.classes {
 			if m.pass[g] {
 				c.pass = append(c.pass, uint16(l))
 			}
@@ -182,10 +180,6 @@ func (x *listTable) blockCounter(t *listTenant, s int, m *rowMatch, lo, hi int64
 	}
 	if s == timeSort {
 		return c
-	}
-	out := a - int(t.lo) + int(t.hi) - b
-	if out > int(t.hi-t.lo)/4 {
-		return nil
 	}
 	c.permAt, c.pc = t.permAt[s], t.permClass[s]
 	if out > 0 {
@@ -219,7 +213,7 @@ func (x *listTable) blockPage(s int, c *blockCounter, from, to, nn int, f ListFi
 	if int64(f.Offset) >= n {
 		return n, nil
 	}
-	page := make([]uint32, 0, f.Max)
+	page := make([]uint32, 0, min(int64(f.Max), n-int64(f.Offset)))
 	var skip int64
 	// visit walks positions [u, v) ascending; a long run (a whole range, a large
 	// group of equal keys, the NULLs) is first skipped in by blocks.
@@ -285,9 +279,10 @@ func blockRange(t *listTenant, s, a, b int) (from, to, nn int) {
 	return 0, len(t.perm[s]), t.nn[s]
 }
 
-// outCache keeps the counts of matches out of the range per block for recent (tenant,
-// sort, range, classes): a page of a year that leaves out the last day counts that
-// day's rows (12,000 messages of the large bot, 27 µs), once for the pages after it.
+// outCache keeps the counts of matches out of the range per block for up to
+// outCacheSize (tenant, sort, range, classes), dropping one at random when full: a page
+// of a year that leaves out the last day counts that day's rows (12,000 messages of the
+// large bot, 27 µs) once for the pages after it.
 type outCache struct {
 	mu sync.Mutex
 	m  map[outKey]outEntry

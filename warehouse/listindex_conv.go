@@ -166,7 +166,7 @@ func (x *convIndex) size() int64 {
 }
 
 // list answers a conversations/list page; term is the folded search term. counted is
-// the snapshot's count of conversations started under f (used without a search).
+// the snapshot's count of conversations started under f (see listQuery.counted).
 func (x *convIndex) list(f ListFilter, term []byte, counted func() int64) (int64, []ConversationRow) {
 	q := listQuery{f: f, sort: convSortOf[f.Sort], counted: counted}
 	sig := pairSig(term)

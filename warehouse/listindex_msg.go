@@ -269,8 +269,8 @@ func (x *msgIndex) size() int64 {
 }
 
 // list answers a messages/list page; term is the folded search term. counted is the
-// snapshot's count of USER messages under f with its nlpResponseFilters (used
-// without a search).
+// snapshot's count of USER messages under f with its nlpResponseFilters (see
+// listQuery.counted).
 func (x *msgIndex) list(f ListFilter, term []byte, counted func() int64) (int64, []MessageRow) {
 	q := listQuery{f: f, sort: msgSortOf[f.Sort], counted: counted}
 	switch f.NLP { // the flag is understood

@@ -490,46 +490,80 @@ func TestMergeRows(t *testing.T) {
 // sort is a low-cardinality key with NULLs (like satisfaction), the third a
 // high-cardinality one (like confidence). Its rows are classified.
 func randomListTable(t *testing.T, r *rand.Rand, n, sorts int, step int64, channels []string) (*listTable, *listTenant, TenantKey) {
-	x := newListTable(0, sorts)
 	k := TenantKey{Org: "o", Env: "e", Bot: "b"}
+	x := randomListTables(t, r, sorts, step, tenantSpec{k: k, n: n, channels: channels, same: 1})
+	return x, x.tenants[k], k
+}
+
+// tenantSpec is one tenant of randomListTables: n rows on its channels, same rows at
+// each time.
+type tenantSpec struct {
+	k        TenantKey
+	n        int
+	channels []string
+	same     int
+}
+
+// randomListTables is randomListTable for several tenants, one after the other.
+func randomListTables(t *testing.T, r *rand.Rand, sorts int, step int64, specs ...tenantSpec) *listTable {
+	x := newListTable(0, sorts)
 	var cur *listTenant
 	var curKey TenantKey
 	ids := map[string]uint32{}
 	tie := newArena(0)
-	for i := range n {
-		cur = x.tenantAt(k, cur, &curKey)
-		x.key[timeSort] = append(x.key[timeSort], int64(i-n/4)*step)
-		for s, card := range []int{0, 6, 4 * n}[1:sorts] {
-			v := int64(r.IntN(card))
-			if v == int64(card-1) {
-				x.null[s+1].set(i)
-				v = 0
+	var ties []string // the next rows' tie-breakers: ascending within a time, as the loaders order rows
+	for _, sp := range specs {
+		for i := range sp.n {
+			if len(ties) == 0 {
+				for range min(sp.same, sp.n-i) {
+					ties = append(ties, fmt.Sprintf("%08d", r.IntN(1e8)))
+				}
+				slices.Sort(ties)
 			}
-			x.key[s+1] = append(x.key[s+1], v)
-		}
-		x.addChannel(cur, ids, channels[r.IntN(len(channels))])
-		if r.IntN(3) == 0 {
-			x.flag.set(i)
-		}
-		if err := tie.add(fmt.Sprintf("%08d", r.IntN(1e8))); err != nil {
-			t.Fatal(err)
+			cur = x.tenantAt(sp.k, cur, &curKey)
+			x.key[timeSort] = append(x.key[timeSort], int64(i/sp.same-sp.n/4)*step)
+			for s, card := range []int{0, 6, 4 * sp.n}[1:sorts] {
+				v := int64(r.IntN(card))
+				if v == int64(card-1) {
+					x.null[s+1].set(len(x.key[timeSort]) - 1)
+					v = 0
+				}
+				x.key[s+1] = append(x.key[s+1], v)
+			}
+			x.addChannel(cur, ids, sp.channels[r.IntN(len(sp.channels))])
+			if r.IntN(3) == 0 {
+				x.flag.set(len(x.key[timeSort]) - 1)
+			}
+			if err := tie.add(ties[0]); err != nil {
+				t.Fatal(err)
+			}
+			ties = ties[1:]
 		}
 	}
 	x.finish(cur, &tie)
 	x.classify(blockShift)
-	return &x, cur, k
+	return &x
 }
 
 // TestBlockPages: with block counts (blocks of 8, 32 and 512 rows) lists give the
 // counts and pages of a full sort of every match, for deep pages in both orders, keys
-// of few values (large groups, NULLs) and of many, ranges that leave out a few rows at
-// either end, hour windows, channels and the flag filter.
+// of few values (large groups, NULLs) and of many, times shared by three rows (groups
+// of the time sort across blocks), ranges that leave out a few rows at either end, hour
+// windows, channels (the tenant's own class numbers are not the table's: another
+// tenant's rows and channels come first) and the flag filter.
 func TestBlockPages(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	channels := []string{"c0", "c1", "c2", "c3", "c4"}
-	x, tn, k := randomListTable(t, r, 12000, 3, 600*1e6, channels) // 10 min apart
+	k := TenantKey{Org: "o", Env: "e", Bot: "b"}
+	x := randomListTables(t, r, 3, 200*1e6,
+		tenantSpec{k: TenantKey{Org: "o", Env: "e", Bot: "a"}, n: 3000, channels: []string{"c5", "c3", "c6"}, same: 1},
+		tenantSpec{k: k, n: 12000, channels: channels, same: 3}) // 10 min apart, three rows a time
+	tn := x.tenants[k]
+	if tn.lo == 0 || x.channels[tn.channels["c0"]] != "c0" || tn.channels["c0"] == 0 {
+		t.Fatal("the tenant's rows or channels come first")
+	}
 	all := x.key[timeSort]
-	first, last := calendar.HourOf(all[0]), calendar.HourOf(all[len(all)-1])
+	first, last := calendar.HourOf(all[tn.lo]), calendar.HourOf(all[tn.hi-1])
 	used := 0
 	var prev ListFilter
 	for _, shift := range []int{3, 5, 9} {
@@ -546,7 +580,7 @@ func TestBlockPages(t *testing.T) {
 			if r.IntN(3) == 0 {
 				f.Channels = []string{channels[r.IntN(5)], channels[r.IntN(5)]}
 				if r.IntN(4) == 0 {
-					f.Channels = []string{"unknown"}
+					f.Channels = []string{"unknown", "c5"} // c5 is the other tenant's
 				}
 			}
 			// Mostly the whole life but a few hours at either end, sometimes a month.
@@ -565,15 +599,10 @@ func TestBlockPages(t *testing.T) {
 			lq := listQuery{f: f, sort: r.IntN(3), flag: flag}
 			apart := x.matcher(tn, f, flag)
 			lo, hi := f.Start*calendar.HourMicros, f.End*calendar.HourMicros
-			a := sort.Search(len(all), func(i int) bool { return all[i] >= lo })
-			b := sort.Search(len(all), func(i int) bool { return all[i] >= hi })
-			if x.blockCounter(tn, lq.sort, apart, lo, hi, a, b) != nil {
-				used++
-			}
 			var want []uint32
-			for i := range all {
-				if at := all[i]; at >= lo && at < hi && apart.ok(uint32(i), at) {
-					want = append(want, uint32(i))
+			for i := tn.lo; i < tn.hi; i++ {
+				if at := all[i]; at >= lo && at < hi && apart.ok(i, at) {
+					want = append(want, i)
 				}
 			}
 			lq.counted = func() int64 { return int64(len(want)) }
@@ -588,6 +617,12 @@ func TestBlockPages(t *testing.T) {
 			want = want[min(f.Offset, len(want)):min(f.Offset+f.Max, len(want))]
 			if !slices.Equal(page, want) && (len(page) > 0 || len(want) > 0) {
 				t.Fatalf("shift %d query %d %+v sort %d flag %d: page %v, a full sort gives %v", shift, q, f, lq.sort, flag, page, want)
+			}
+			in := all[tn.lo:tn.hi]
+			a := int(tn.lo) + sort.Search(len(in), func(i int) bool { return in[i] >= lo })
+			b := int(tn.lo) + sort.Search(len(in), func(i int) bool { return in[i] >= hi })
+			if x.newBlockCounter(tn, lq.sort, apart, lo, hi, a, b) != nil {
+				used++
 			}
 		}
 	}
