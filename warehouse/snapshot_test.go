@@ -10,6 +10,7 @@ import (
 
 	"github.com/dashboard-analytics/dashboard/etl"
 	"github.com/dashboard-analytics/dashboard/etl/generate"
+	"github.com/dashboard-analytics/dashboard/internal/calendar"
 )
 
 // servingLake is a data dir and a serving warehouse (its snapshot follows rollups);
@@ -233,5 +234,63 @@ func TestListIndexServesOnlyTheLastCommit(t *testing.T) {
 	}
 	if l.w.ListIndexBuilt() {
 		t.Fatal("the index of the previous generation still answers")
+	}
+}
+
+// TestListIndexPartsServeAsTheyAreRead: a build publishes the conversations as soon as
+// they are read: they answer from memory (here with their DuckDB table gone) while the
+// messages, not read yet, still answer from DuckDB, and the index is not reported
+// built until every part is.
+func TestListIndexPartsServeAsTheyAreRead(t *testing.T) {
+	ctx := context.Background()
+	l := newServingLake(t)
+	l.land("a", generate.Options{Seed: 5, Messages: 2000, Days: 3, Start: mustDay("2026-03-01")})
+	if err := l.w.BuildListIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	snap := l.w.Snapshot()
+	li := snap.lists.Load()
+	if li == nil || !li.complete || !l.w.ListIndexBuilt() {
+		t.Fatal("no complete list index")
+	}
+	var k TenantKey
+	for k = range li.conv.tenants {
+		break
+	}
+	start := calendar.HourOf(mustDay("2026-02-28").UnixMicro())
+	f := ListFilter{Query: Query{Tenant: k, Start: start, End: start + 24*6, Mask: calendar.NewMask(0, 23)}, Sort: "conversationStartedAt", Desc: true, Max: 10}
+	wantN, wantConvs, err := l.w.ListConversations(ctx, f)
+	if err != nil || wantN == 0 {
+		t.Fatalf("conversations: %d, %v", wantN, err)
+	}
+	fm := f
+	fm.Sort = "deliveredAt"
+	wantM, wantMsgs, err := l.w.ListMessages(ctx, fm)
+	if err != nil || wantM == 0 {
+		t.Fatalf("messages: %d, %v", wantM, err)
+	}
+
+	snap.lists.Store(&listIndexes{gen: li.gen, conv: li.conv}) // as after the conversations' read
+	if l.w.ListIndexBuilt() {
+		t.Fatal("an index of the conversations alone is reported built")
+	}
+	if _, err := l.w.db.SQL.ExecContext(ctx, "ALTER TABLE conversation_facts RENAME TO conversation_facts_away"); err != nil {
+		t.Fatal(err)
+	}
+	n, convs, err := l.w.ListConversations(ctx, f)
+	if err != nil || n != wantN || !reflect.DeepEqual(convs, wantConvs) {
+		t.Fatalf("conversations from the part read: %d, %v (want %d)", n, err, wantN)
+	}
+	snap.lists.Store(nil)
+	if _, _, err := l.w.ListConversations(ctx, f); err == nil {
+		t.Fatal("without the index, conversations answered with their table gone: the check proves nothing")
+	}
+	if _, err := l.w.db.SQL.ExecContext(ctx, "ALTER TABLE conversation_facts_away RENAME TO conversation_facts"); err != nil {
+		t.Fatal(err)
+	}
+	snap.lists.Store(&listIndexes{gen: li.gen, conv: li.conv})
+	m, msgs, err := l.w.ListMessages(ctx, fm)
+	if err != nil || m != wantM || !reflect.DeepEqual(msgs, wantMsgs) {
+		t.Fatalf("messages from DuckDB beside the part read: %d, %v (want %d)", m, err, wantM)
 	}
 }
