@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/dashboard-analytics/dashboard/internal/calendar"
@@ -628,5 +629,53 @@ func TestBlockPages(t *testing.T) {
 	}
 	if used < 1500 {
 		t.Fatalf("blocks counted only %d of 2100 lists", used)
+	}
+}
+
+// TestBlockPagesConcurrently: lists by block counts from several goroutines at once
+// (sharing the out-of-range counts' cache, as a server's requests do) give the answers
+// the same lists give one at a time. `make race` runs it under the race detector.
+func TestBlockPagesConcurrently(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	x, tn, k := randomListTable(t, r, 12000, 3, 600*1e6, []string{"c0", "c1", "c2"})
+	if tn.blocks == nil {
+		t.Fatal("no blocks")
+	}
+	all := x.key[timeSort]
+	first, last := calendar.HourOf(all[0]), calendar.HourOf(all[len(all)-1])
+	type ask struct {
+		q    listQuery
+		n    int64
+		page []uint32
+	}
+	asks := make([]ask, 300)
+	for i := range asks {
+		f := ListFilter{Query: Query{Tenant: k, Mask: calendar.NewMask(r.IntN(24), r.IntN(24)),
+			Start: first + r.Int64N(5), End: last + 1 - r.Int64N(5)}}
+		f.Desc, f.Max, f.Offset = r.IntN(2) == 0, 20, r.IntN(5000)
+		asks[i].q = listQuery{f: f, sort: r.IntN(3), flag: flagFilter(r.IntN(3)), counted: func() int64 { panic("counted") }}
+	}
+	x.outCounts = &outCache{}
+	for i := range asks {
+		asks[i].n, asks[i].page = x.list(asks[i].q)
+	}
+	x.outCounts = &outCache{} // start cold: the goroutines fill it together
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := range 4 {
+		wg.Go(func() {
+			for j := range asks {
+				a := &asks[(j*7+g*31)%len(asks)]
+				if n, page := x.list(a.q); n != a.n || !slices.Equal(page, a.page) {
+					errs <- fmt.Sprintf("goroutine %d: %+v gave %d %v, alone %d %v", g, a.q.f, n, page, a.n, a.page)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
