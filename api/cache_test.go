@@ -67,12 +67,12 @@ func TestRouteTailsAreDistinct(t *testing.T) {
 	s := &Server{}
 	rs := s.routeTable()
 	for _, a := range rs {
-		ta := a.path[strings.LastIndex(a.path, "}")+1:]
+		ta := routeTail(a.path)
 		if ta == "" {
 			t.Errorf("route %s %s ends with a variable: no tail to test", a.method, a.path)
 		}
 		for _, b := range rs {
-			tb := b.path[strings.LastIndex(b.path, "}")+1:]
+			tb := routeTail(b.path)
 			if a.path != b.path && strings.HasSuffix(ta, tb) {
 				t.Errorf("the tail %q of %s ends the tail %q of %s", tb, b.path, ta, a.path)
 			}

@@ -380,7 +380,7 @@ func listPage[R any](s *Server, w http.ResponseWriter, r *http.Request, kind str
 	}
 	snap, k := s.snapshotOf(r), tenantOf(r)
 	// A message row is about 850 bytes of JSON, a conversation's 600: grown from
-	// nothing, the buffer's copies cost a tenth of a deep page's request.
+	// nothing, the buffer's copies cost a deep page's requests 1.9 s of 13.5 (pprof).
 	j := jw{b: getBuf(512 + 1024*len(rows))}
 	j.pageOf(page, size, total, len(rows), func() {
 		for i := range rows {

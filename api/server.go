@@ -171,9 +171,13 @@ func (s *Server) routes() *mux.Router {
 // request's 220 (measured). The path regular expression is anchored at the end, so a
 // path without the tail can never match it.
 func tailMatcher(template string) mux.MatcherFunc {
-	tail := template[strings.LastIndex(template, "}")+1:]
+	tail := routeTail(template)
 	return func(r *http.Request, _ *mux.RouteMatch) bool { return strings.HasSuffix(r.URL.Path, tail) }
 }
+
+// routeTail is what follows a path template's last variable (the whole template
+// without one).
+func routeTail(template string) string { return template[strings.LastIndex(template, "}")+1:] }
 
 // strictQuery reads the query string as the API means it: '&' separates the pairs, a ';'
 // is a character like any other, and a parameter the route reads whose percent-encoding

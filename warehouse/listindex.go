@@ -33,8 +33,8 @@ import (
 // permutation per other sort order, the rows of each value for the equality searches
 // and pair signatures for the substring ones. It is read in one transaction after each
 // snapshot refresh, in the background, and serves only while it is of the generation
-// last committed: until it is built (or after a refresh that failed) lists and
-// transcripts run in DuckDB.
+// last committed: each part (conversations, messages, transcripts) as soon as it is
+// read; until then (or after a refresh that failed) its lists run in DuckDB.
 
 // arena is a column of strings: element i is b[off[i]:off[i+1]].
 type arena struct {
@@ -611,7 +611,7 @@ type listTable struct {
 	flag     bitset   // the table's own yes/no filter (messages: understood)
 	class    []uint16 // (UTC hour of day × channels + channel) × 2 + flag; nil: too many channels
 
-	outCounts *outCache // the block counts' recent out-of-range counts
+	outCounts *outCache // the block counts' out-of-range counts, kept per range and classes
 }
 
 // classify sets each row's class: what the hour window, the channels and the flag
@@ -966,26 +966,10 @@ func (x *listTable) list(q listQuery) (int64, []uint32) {
 	if walkCost <= sortCost {
 		permAt := t.permAt[s]  // the times in the permutation's order: read in sequence
 		if match.pass != nil { // classes (and so permClass) are set
-			pc := t.permClass[s]
 			// Time and class in the permutation's order too: a row is read only when it
-			// is on the page.
-			perm, skip := t.perm[s], f.Offset
-			x.walkSegments(s, perm, t.nn[s], f.Desc, func(from, to int) bool {
-				for pos := from; pos < to; pos++ {
-					if v := permAt[pos]; v < lo || v >= hi || !match.pass[pc[pos]] {
-						continue
-					}
-					if skip > 0 {
-						skip--
-						continue
-					}
-					if page = append(page, perm[pos]); len(page) == f.Max {
-						return false
-					}
-				}
-				return true
-			})
-			return n, page
+			// is on the page. The walk of blockPage, without blocks to skip by.
+			c := &blockCounter{perm: t.perm[s], permAt: permAt, pc: t.permClass[s], class: x.class, m: match, lo: lo, hi: hi}
+			return n, x.walkPage(s, c, 0, len(t.perm[s]), t.nn[s], t.nn[s], f, int64(f.Offset), n)
 		}
 		x.walk(s, t.perm[s], t.nn[s], f.Desc, func(pos int, i uint32) bool {
 			if v := permAt[pos]; v < lo || v >= hi {

@@ -40,8 +40,8 @@ type Options struct {
 	// without it, or until it is built, lists run in DuckDB.
 	ListIndex bool
 	// ListBlockRows is the rows of a block of the list index's class counts, a power
-	// of two (rounded down); 0: 512. Tenants of fewer than 16 blocks have none. Tests
-	// set it small to count blocks in small data.
+	// of two (rounded down, from 8 to 1M); 0: 512. Tenants of fewer than 16 blocks
+	// have none. Tests set it small to count blocks in small data.
 	ListBlockRows int
 }
 
