@@ -11,7 +11,9 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"golang.org/x/sys/unix"
 
 	"github.com/dashboard-analytics/dashboard/internal/duck"
@@ -187,30 +189,34 @@ func parquetFiles(dir string) ([]string, error) {
 // keyed describes how one partitioned dataset merges.
 type keyed struct {
 	name     string // messages or conversations
-	stage    string // staging table
-	key      string // key columns
-	oldCols  string // columns of existing rows the merge needs
-	dateExpr string // partition day of a row
-	order    string // winner first: ORDER BY of the row_number window
-	beats    string // SQL: old row o beats (or ties with) candidate c, so c is not added
-	sortBy   string // row order inside a partition file
+	stage    string // staging table of keys: stagedCols, source_file, source_line, "date"
+	schema   *arrow.Schema
+	key      string   // key columns
+	staged   string   // columns staged with the key: the key and what the merge order needs
+	keyBatch []string // the batch columns staged, in the staging table's order
+	oldCols  string   // columns of existing rows the merge needs
+	order    string   // winner first: ORDER BY of the row_number window
+	beats    string   // SQL: old row o beats (or ties with) candidate c, so c is not added
+	sortBy   string   // row order inside a partition file
 }
 
 var (
 	messagesMerge = keyed{
-		name: MessagesDir, stage: tableMessages,
+		name: MessagesDir, stage: tableMessages, schema: messageSchema,
 		key:      "org_uuid, env_uuid, bot_uuid, message_id",
+		staged:   "org_uuid, env_uuid, bot_uuid, message_id",
+		keyBatch: []string{"org_uuid", "env_uuid", "bot_uuid", "message_id", "source_file", "source_line", "date"},
 		oldCols:  "org_uuid, env_uuid, bot_uuid, message_id, source_file, source_line, \"date\"",
-		dateExpr: "CAST(created_at AS DATE)",
 		order:    "source_file, source_line",
 		beats:    "(o.source_file < c.source_file OR (o.source_file = c.source_file AND o.source_line <= c.source_line))",
 		sortBy:   "org_uuid, env_uuid, bot_uuid, created_at, message_id",
 	}
 	conversationsMerge = keyed{
-		name: ConversationsDir, stage: tableConversations,
+		name: ConversationsDir, stage: tableConversations, schema: conversationSchema,
 		key:      "org_uuid, env_uuid, bot_uuid, session_code",
+		staged:   "org_uuid, env_uuid, bot_uuid, session_code, updated_at",
+		keyBatch: []string{"org_uuid", "env_uuid", "bot_uuid", "session_code", "updated_at", "source_file", "source_line", "date"},
 		oldCols:  "org_uuid, env_uuid, bot_uuid, session_code, updated_at, source_file, source_line, \"date\"",
-		dateExpr: "CAST(started_at AS DATE)",
 		order:    "updated_at DESC, source_file DESC, source_line DESC",
 		beats: "(o.updated_at > c.updated_at OR (o.updated_at = c.updated_at AND (o.source_file > c.source_file OR " +
 			"(o.source_file = c.source_file AND o.source_line >= c.source_line))))",
@@ -218,9 +224,9 @@ var (
 	}
 )
 
-func merge(ctx context.Context, db *duck.DB, lake *lakeDir, run *Run, groupID string) error {
+func merge(ctx context.Context, db *duck.DB, sg *stager, lake *lakeDir, run *Run, groupID string) error {
 	for _, k := range []keyed{messagesMerge, conversationsMerge} {
-		st, err := mergePartitioned(ctx, db, lake, groupID, k)
+		st, err := mergePartitioned(ctx, db, sg, lake, groupID, k)
 		if err != nil {
 			return fmt.Errorf("merge %s: %w", k.name, err)
 		}
@@ -267,7 +273,7 @@ func execAll(ctx context.Context, db *sql.DB, qs ...string) error {
 	return nil
 }
 
-func mergePartitioned(ctx context.Context, d *duck.DB, lake *lakeDir, runID string, k keyed) (mergeStats, error) {
+func mergePartitioned(ctx context.Context, d *duck.DB, sg *stager, lake *lakeDir, runID string, k keyed) (mergeStats, error) {
 	var st mergeStats
 	db := d.SQL
 	staged, err := count(ctx, db, "SELECT count(*) FROM "+k.stage)
@@ -284,8 +290,8 @@ func mergePartitioned(ctx context.Context, d *duck.DB, lake *lakeDir, runID stri
 			SELECT %[1]s, source_file, source_line, row_number() OVER (PARTITION BY %[1]s ORDER BY %[2]s) AS rn
 			FROM %[3]s SEMI JOIN (SELECT %[1]s FROM %[3]s GROUP BY ALL HAVING count(*) > 1) USING (%[1]s)) WHERE rn > 1`,
 			k.key, k.order, k.stage),
-		fmt.Sprintf(`CREATE OR REPLACE VIEW cand AS SELECT s.*, %s AS "date" FROM %s s
-			ANTI JOIN inrun_losers l USING (%s, source_file, source_line)`, k.dateExpr, k.stage, k.key))
+		fmt.Sprintf(`CREATE OR REPLACE VIEW cand AS SELECT s.* FROM %s s
+			ANTI JOIN inrun_losers l USING (%s, source_file, source_line)`, k.stage, k.key))
 	if err != nil {
 		return st, err
 	}
@@ -298,10 +304,13 @@ func mergePartitioned(ctx context.Context, d *duck.DB, lake *lakeDir, runID stri
 				SEMI JOIN old USING (%s) WHERE EXISTS (SELECT 1 FROM old o WHERE %s AND %s)`,
 				strings.ReplaceAll(k.key, ", ", ", c."), k.key, joinOn("o", "c", k.key), k.beats),
 			fmt.Sprintf(`CREATE OR REPLACE VIEW adds AS SELECT * FROM cand ANTI JOIN beaten USING (%s, source_file, source_line)`, k.key),
+			`CREATE OR REPLACE TABLE losers AS SELECT source_file, source_line FROM inrun_losers
+				UNION ALL SELECT source_file, source_line FROM beaten`,
 			fmt.Sprintf(`CREATE OR REPLACE TABLE evict AS SELECT o.* FROM old o SEMI JOIN adds USING (%s)`, k.key))
 	} else {
 		err = execAll(ctx, db,
 			`CREATE OR REPLACE VIEW adds AS SELECT * FROM cand`,
+			`CREATE OR REPLACE TABLE losers AS SELECT source_file, source_line FROM inrun_losers`,
 			`CREATE OR REPLACE TABLE evict AS SELECT * FROM (SELECT 1 AS x, DATE '2000-01-01' AS "date", '' AS source_file) WHERE false`)
 	}
 	if err != nil {
@@ -329,34 +338,53 @@ func mergePartitioned(ctx context.Context, d *duck.DB, lake *lakeDir, runID stri
 	if err := os.MkdirAll(stage, 0o755); err != nil {
 		return st, err
 	}
-	pattern := "part-" + runID + "-{i}"
-	// Arrival order and snappy keep ingest fast; the nightly compaction sorts partitions
-	// by tenant and time and recompresses them with zstd.
-	opts := fmt.Sprintf(`(FORMAT parquet, PARTITION_BY ("date"), FILENAME_PATTERN %s, COMPRESSION snappy, ROW_GROUP_SIZE 122880)`, duck.Literal(pattern))
+	losers, err := originsOf(ctx, db, "losers")
+	if err != nil {
+		return st, err
+	}
+	rewriteDays := map[arrow.Date32]bool{}
+	for _, day := range rewrite {
+		t, err := time.Parse(time.DateOnly, day)
+		if err != nil {
+			return st, err
+		}
+		rewriteDays[arrow.Date32FromTime(t)] = true
+	}
+	// The group's winning records, cut by day (zero-copy slices of its batches).
+	byDay := sg.daySlices(k.stage, losers)
+	defer releaseDays(byDay)
 	if len(rewrite) > 0 {
 		var files []string
+		var recs []arrow.RecordBatch
 		for _, day := range rewrite {
 			f, err := parquetFiles(lake.path(k.name, "date="+day))
 			if err != nil {
 				return st, err
 			}
 			files = append(files, f...)
+			t, _ := time.Parse(time.DateOnly, day)
+			recs = append(recs, byDay[arrow.Date32FromTime(t)]...)
 		}
+		// Arrival order and snappy keep ingest fast; the nightly compaction sorts
+		// partitions by tenant and time and recompresses them with zstd.
 		q := fmt.Sprintf(`COPY (
 			SELECT * FROM (
 				SELECT o.* FROM read_parquet(%[1]s, hive_partitioning=true, union_by_name=true) o
 				ANTI JOIN evict e USING (%[2]s, source_file, source_line)
 				UNION ALL BY NAME
-				SELECT * FROM adds WHERE strftime("date", '%%Y-%%m-%%d') IN (SELECT strftime("date", '%%Y-%%m-%%d') FROM evict)
-			)) TO %[4]s %[5]s`,
-			duck.LiteralList(files), k.key, k.sortBy, duck.Literal(filepath.Join(stage, "rewrite")), opts)
-		if err := execAll(ctx, db, q); err != nil {
-			return st, err
+				SELECT * FROM "rows"
+			)) TO %[3]s (FORMAT parquet, PARTITION_BY ("date"), FILENAME_PATTERN %[4]s, COMPRESSION snappy, ROW_GROUP_SIZE %[5]d)`,
+			duck.LiteralList(files), k.key, duck.Literal(filepath.Join(stage, "rewrite")),
+			duck.Literal("part-"+runID+"-{i}"), rowGroupRows)
+		if err := sg.copyRecords(ctx, k.schema, recs, q); err != nil {
+			return st, fmt.Errorf("%w\nin: %s", err, q)
 		}
 	}
-	q := fmt.Sprintf(`COPY (SELECT * FROM adds
-		WHERE "date" NOT IN (SELECT "date" FROM evict)) TO %s %s`, duck.Literal(filepath.Join(stage, "append")), opts)
-	if err := execAll(ctx, db, q); err != nil {
+	// The other days get a new file each.
+	for d := range rewriteDays {
+		delete(byDay, d)
+	}
+	if err := writeDays(ctx, byDay, fileSchema(k.schema), filepath.Join(stage, "append"), "part-"+runID+"-0.parquet", sg.workers); err != nil {
 		return st, err
 	}
 	n, err := publish(rewrite, filepath.Join(stage, "rewrite"), filepath.Join(stage, "append"), lake.path(k.name), lake.path(stagingDir, runID, "old-"+k.name))
@@ -539,4 +567,26 @@ func mergeChannels(ctx context.Context, d *duck.DB, lake *lakeDir, runID string)
 		}
 	}
 	return added, lost, own, syncDir(lake.path(ChannelsDir))
+}
+
+// originsOf reads a table of (source_file, source_line) as a set.
+func originsOf(ctx context.Context, db *sql.DB, table string) (map[string]map[int64]bool, error) {
+	rows, err := db.QueryContext(ctx, "SELECT source_file, source_line FROM "+table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]map[int64]bool{}
+	for rows.Next() {
+		var f string
+		var l int64
+		if err := rows.Scan(&f, &l); err != nil {
+			return nil, err
+		}
+		if out[f] == nil {
+			out[f] = map[int64]bool{}
+		}
+		out[f][l] = true
+	}
+	return out, rows.Err()
 }

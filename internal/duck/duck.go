@@ -146,21 +146,29 @@ func (a *ArrowConn) Exec(ctx context.Context, query string) error {
 
 // InsertRecords appends Arrow record batches to table through a registered view.
 func (a *ArrowConn) InsertRecords(ctx context.Context, table string, schema *arrow.Schema, recs []arrow.RecordBatch) error {
+	view := "arrow_in_" + strings.ReplaceAll(table, ".", "_")
+	if err := a.ExecWithRecords(ctx, view, schema, recs, "INSERT INTO "+Ident(table)+" SELECT * FROM "+Ident(view)); err != nil {
+		return fmt.Errorf("insert into %s: %w", table, err)
+	}
+	return nil
+}
+
+// ExecWithRecords runs query with recs registered as the temporary view named view on
+// this connection. A registered stream is read once, so each statement that scans the
+// batches registers them anew; the batches stay the caller's (they are retained for the
+// statement, not released).
+func (a *ArrowConn) ExecWithRecords(ctx context.Context, view string, schema *arrow.Schema, recs []arrow.RecordBatch, query string) error {
 	rdr, err := array.NewRecordReader(schema, recs)
 	if err != nil {
 		return fmt.Errorf("record reader: %w", err)
 	}
 	defer rdr.Release()
-	view := "arrow_in_" + strings.ReplaceAll(table, ".", "_")
 	release, err := a.arrow.RegisterView(rdr, view)
 	if err != nil {
 		return fmt.Errorf("register arrow view: %w", err)
 	}
 	defer release()
-	if err := a.Exec(ctx, "INSERT INTO "+Ident(table)+" SELECT * FROM "+Ident(view)); err != nil {
-		return fmt.Errorf("insert into %s: %w", table, err)
-	}
-	return nil
+	return a.Exec(ctx, query)
 }
 
 // Query runs a query and returns its result as an Arrow record stream.
