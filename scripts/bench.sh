@@ -45,6 +45,28 @@ read EXT_S EXT_KB < "$RESULTS/extract.time"
 LOADED=$(grep -o 'messages=[0-9]*' "$RESULTS/extract.out" | head -1 | cut -d= -f2)
 row "| extract (landing → lake, $(numfmt --to=iec $RAW) gzip NDJSON) | $(secs $EXT_S) s | $(python3 -c "print(f'{$LOADED/$EXT_S:,.0f}')") messages/s | peak RSS $((EXT_KB/1024)) MB |"
 
+# 2b. The extract issue's measure: a 2M-message landing set (30 days, gzip), extracted
+# with full validation, deduplication and quarantine, against DuckDB's own COPY of the
+# same files' messages (read_ndjson → Parquet by day, nothing checked), alternately, twice.
+X2=${BENCH_DIR:-./bench-data}/x2m
+if [ ! -f "$X2/.generated" ]; then
+  rm -rf "$X2"
+  bin/dashboard generate --data-dir "$X2" --messages 2000000 --days 30 --start "$(date -u -d '30 days ago' +%Y-%m-%d)" --seed 7 --bad-lines-rate 0.001 > /dev/null
+  touch "$X2/.generated"
+fi
+X2RAW=$(du -sb "$X2/landing" | cut -f1)
+for round in 1 2; do
+  rm -rf "$X2/lake" "$X2/quarantine"
+  timed "$RESULTS/x2.time" bin/dashboard extract --data-dir "$X2" --workers 2 --log-level warn > "$RESULTS/x2.out"
+  read X2_S X2_KB < "$RESULTS/x2.time"
+  X2_N=$(grep -o 'messages=[0-9]*' "$RESULTS/x2.out" | head -1 | cut -d= -f2)
+  timed "$RESULTS/x2raw.time" bin/lakebench -copy "$X2/landing" -out "$X2/rawcopy" > "$RESULTS/x2raw.out"
+  read XR_S XR_KB < "$RESULTS/x2raw.time"
+  XR_N=$(grep -o 'rows=[0-9]*' "$RESULTS/x2raw.out" | cut -d= -f2)
+  row "| extract, 2M-message landing set ($(numfmt --to=iec $X2RAW) gzip NDJSON), round $round | $(secs $X2_S) s | $(python3 -c "print(f'{$X2_N/$X2_S:,.0f}')") messages/s; DuckDB's raw COPY of the same messages (no validation, process) $(secs $XR_S) s, $(python3 -c "print(f'{$XR_N/$XR_S:,.0f}')")/s: extract at $(python3 -c "print(f'{($X2_N/$X2_S)/($XR_N/$XR_S):.0%}')") | peak RSS $((X2_KB/1024)) MB (raw COPY $((XR_KB/1024)) MB) |"
+done
+rm -rf "$X2/rawcopy"
+
 # 3. Full rollup.
 timed "$RESULTS/rollup.time" bin/dashboard rollup --data-dir "$DIR" --full --log-level warn > "$RESULTS/rollup.out"
 read RU_S RU_KB < "$RESULTS/rollup.time"

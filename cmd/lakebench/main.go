@@ -2,6 +2,11 @@
 // answered at request time by DuckDB straight from the Parquet lake (hive-partitioned
 // by day, so a range reads only its days). It prints requests/s and latency percentiles
 // as JSON lines, like cmd/loadgen, for scripts/bench.sh.
+//
+// With -copy LANDING it measures instead the extract issue's reference: DuckDB's own
+// COPY of the landing set's messages from gzip NDJSON to Parquet partitioned by day
+// (read_ndjson with the message columns declared, no validation, no deduplication, no
+// quarantine), and prints the rows written and the time.
 package main
 
 import (
@@ -50,7 +55,16 @@ func main() {
 	dur := flag.Duration("d", 10*time.Second, "duration")
 	bot := flag.String("bot", "a8a3385b-3db2-486b-963c-b5df91911239", "bot UUID")
 	name := flag.String("name", "", "result name")
+	copyFrom := flag.String("copy", "", "landing directory: time DuckDB's raw COPY of its messages to Parquet instead")
+	copyTo := flag.String("out", "", "with -copy: output directory (replaced)")
 	flag.Parse()
+	if *copyFrom != "" {
+		if err := rawCopy(*copyFrom, *copyTo); err != nil {
+			fmt.Fprintln(os.Stderr, "lakebench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	q, ok := questions[*question]
 	if !ok {
 		fmt.Fprintln(os.Stderr, "lakebench: unknown question", *question)
@@ -117,4 +131,45 @@ func main() {
 	})
 	b, _ := json.Marshal(r)
 	fmt.Println(string(b))
+}
+
+// messageColumns declares the message fields of log format v1 for read_ndjson.
+const messageColumns = `{kind: 'VARCHAR', orgUuid: 'VARCHAR', envUuid: 'VARCHAR', botUuid: 'VARCHAR',
+	messageId: 'VARCHAR', sessionCode: 'VARCHAR', channelUuid: 'VARCHAR', userId: 'VARCHAR', direction: 'VARCHAR',
+	createdAt: 'TIMESTAMPTZ', content: 'VARCHAR', type: 'VARCHAR', intent: 'VARCHAR', confidence: 'DOUBLE',
+	minimumConfidenceAchieved: 'BOOLEAN', entities: 'VARCHAR[]',
+	nlpResponses: 'STRUCT(responseType VARCHAR, paragraphNumber INTEGER, responseName VARCHAR)[]',
+	replyTo: 'VARCHAR', answerName: 'VARCHAR', buttons: 'STRUCT(name VARCHAR, value VARCHAR, action VARCHAR)[]',
+	flow: 'VARCHAR', tags: 'VARCHAR[]'}`
+
+// rawCopy runs DuckDB's COPY of the messages of landing/*.ndjson.gz into out.
+func rawCopy(landing, out string) error {
+	if out == "" {
+		return fmt.Errorf("-copy needs -out")
+	}
+	if err := os.RemoveAll(out); err != nil {
+		return err
+	}
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, "SET TimeZone='UTC'"); err != nil {
+		return err
+	}
+	q := fmt.Sprintf(`COPY (SELECT * EXCLUDE (kind), CAST(createdAt AS DATE) AS day
+		FROM read_ndjson('%s/*.ndjson.gz', ignore_errors = true, columns = %s) WHERE kind = 'message')
+		TO '%s' (FORMAT parquet, PARTITION_BY (day), COMPRESSION snappy)`,
+		strings.ReplaceAll(landing, "'", "''"), messageColumns, strings.ReplaceAll(out, "'", "''"))
+	t0 := time.Now()
+	res, err := db.ExecContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	took := time.Since(t0)
+	n, _ := res.RowsAffected()
+	fmt.Printf("rows=%d took=%.2fs rate=%.0f\n", n, took.Seconds(), float64(n)/took.Seconds())
+	return nil
 }
