@@ -58,7 +58,9 @@ func Compact(ctx context.Context, lakeRoot, memoryLimit string, log *slog.Logger
 			if err := os.MkdirAll(stage, 0o755); err != nil {
 				return res, err
 			}
-			q := fmt.Sprintf(`COPY (SELECT * FROM read_parquet(%s, union_by_name=true) ORDER BY %s) TO %s (FORMAT parquet, COMPRESSION zstd)`,
+			// The day is the directory, never a column of a file: read without Hive
+			// partitioning, and drop the `date` that compactions before this one wrote.
+			q := fmt.Sprintf(`COPY (SELECT COLUMNS(c -> c <> 'date') FROM read_parquet(%s, hive_partitioning=false, union_by_name=true) ORDER BY %s) TO %s (FORMAT parquet, COMPRESSION zstd)`,
 				duck.LiteralList(files), k.sortBy, duck.Literal(filepath.Join(stage, "part-"+runID+".parquet")))
 			if _, err := db.SQL.ExecContext(ctx, q); err != nil {
 				return res, fmt.Errorf("compact %s/%s: %w", k.name, p.Name(), err)

@@ -30,8 +30,13 @@ type Options struct {
 	QuarantineDir string
 	Workers       int    // parse workers; 0 = GOMAXPROCS
 	MemoryLimit   string // DuckDB memory limit for the merge, e.g. "1GB"
-	Logger        *slog.Logger
-	Now           func() time.Time
+	// HeldBytes bounds the validated records a run holds in memory (0 = 1 GiB): past it,
+	// what a group has read so far is merged into the lake before it reads on.
+	HeldBytes int64
+	// BatchRows is the rows of an Arrow batch (0 = 262,144).
+	BatchRows int
+	Logger    *slog.Logger
+	Now       func() time.Time
 	// Progress, when set, is called every ProgressEvery with the lines read so far.
 	Progress      func(p Progress)
 	ProgressEvery time.Duration
@@ -85,7 +90,10 @@ type QuarantineEntry struct {
 	Raw    string `json:"raw"`
 }
 
-const batchRows = 262144
+const (
+	batchRows = 262144
+	heldBytes = 1 << 30
+)
 
 // Extract reads every new landing file into the lake. Re-running it, or running it
 // again after a crash, converges on the same lake: every record carries its origin
@@ -100,6 +108,12 @@ func Extract(ctx context.Context, o Options) (*Run, error) {
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.HeldBytes <= 0 {
+		o.HeldBytes = heldBytes
+	}
+	if o.BatchRows <= 0 {
+		o.BatchRows = batchRows
 	}
 	started := o.Now()
 	run := &Run{ID: started.UTC().Format("20060102T150405.000000000Z"), Started: started.UTC()}
@@ -171,7 +185,7 @@ func extract(ctx context.Context, o Options, lake *lakeDir, run *Run) error {
 		return err
 	}
 	defer db.Close()
-	st, err := newStager(ctx, db, o.Workers)
+	st, err := newStager(ctx, db, o.Workers, o.HeldBytes)
 	if err != nil {
 		return err
 	}
@@ -277,27 +291,38 @@ func extractGroup(ctx context.Context, o Options, lake *lakeDir, db *duck.DB, st
 			return err
 		}
 	}
+	// Each merge publishes what the group holds, under its own id. A group merges more
+	// than once only when what it holds passes the stager's budget (one huge file): a
+	// rerun after a crash between two merges finds the first one's records in the lake,
+	// where each beats its own second reading, so the lake converges all the same.
+	part := 0
+	mergeHeld := func(ctx context.Context) error {
+		t0 := time.Now()
+		id := fmt.Sprintf("%s-%d", groupID, part)
+		part++
+		if err := merge(ctx, db, st, lake, run, id); err != nil {
+			return err
+		}
+		o.Logger.Info("extract merged", "took", time.Since(t0).Round(time.Millisecond))
+		if err := os.RemoveAll(lake.path(stagingDir, id)); err != nil {
+			return fmt.Errorf("clean staging: %w", err)
+		}
+		return st.truncate(ctx)
+	}
+	st.drain = mergeHeld
 	t0 := time.Now()
 	perFile, err := parseFiles(ctx, o, files, st, run)
 	if err != nil {
 		return err
 	}
 	o.Logger.Info("extract parsed", "files", len(files), "lines", run.Lines, "took", time.Since(t0).Round(time.Millisecond))
-	t0 = time.Now()
 	// Quarantine first: it is rewritten whole per landing file, so a rerun writes the same.
 	for i, f := range files {
 		if err := writeQuarantine(o.QuarantineDir, f.Rel, perFile[i].bad); err != nil {
 			return err
 		}
 	}
-	if err := merge(ctx, db, st, lake, run, groupID); err != nil {
-		return err
-	}
-	o.Logger.Info("extract merged", "took", time.Since(t0).Round(time.Millisecond))
-	if err := os.RemoveAll(lake.path(stagingDir, groupID)); err != nil {
-		return fmt.Errorf("clean staging: %w", err)
-	}
-	if err := st.truncate(ctx); err != nil {
+	if err := mergeHeld(ctx); err != nil {
 		return err
 	}
 	for i, f := range files {
@@ -316,7 +341,7 @@ type fileResult struct {
 
 // parseFiles reads, validates and stages every line of files. Readers decompress and
 // split files into chunks; workers validate chunks into Arrow batches; the stager
-// appends batches to DuckDB.
+// keeps the batches and stages their keys in DuckDB.
 func parseFiles(ctx context.Context, o Options, files []LandingFile, st *stager, run *Run) ([]fileResult, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -390,7 +415,7 @@ func parseFiles(ctx context.Context, o Options, files []LandingFile, st *stager,
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
-			w := &worker{st: st, files: files,
+			w := &worker{st: st, files: files, batchRows: o.BatchRows,
 				msgs: newRecordBuilder(messageSchema), convs: newRecordBuilder(conversationSchema), chans: newRecordBuilder(channelSchema)}
 			for c := range chunks {
 				if ctx.Err() != nil {
@@ -439,6 +464,7 @@ type worker struct {
 	v                  Validator
 	st                 *stager
 	files              []LandingFile
+	batchRows          int
 	msgs, convs, chans *recordBuilder
 }
 
@@ -463,17 +489,17 @@ func (w *worker) process(ctx context.Context, c chunk) (lines int64, bad []Quara
 		switch kind {
 		case KindMessage:
 			w.msgs.addMessage(&w.v.Msg, file, n)
-			if w.msgs.rows >= batchRows {
+			if w.msgs.rows >= w.batchRows {
 				err = w.st.add(ctx, tableMessages, w.msgs.flush())
 			}
 		case KindConversation:
 			w.convs.addConversation(&w.v.Conv, file, n)
-			if w.convs.rows >= batchRows {
+			if w.convs.rows >= w.batchRows {
 				err = w.st.add(ctx, tableConversations, w.convs.flush())
 			}
 		case KindChannel:
 			w.chans.addChannel(&w.v.Chan, file, n)
-			if w.chans.rows >= batchRows {
+			if w.chans.rows >= w.batchRows {
 				err = w.st.add(ctx, tableChannels, w.chans.flush())
 			}
 		default:
@@ -571,7 +597,13 @@ type stager struct {
 	mu      sync.Mutex
 	conn    *duck.ArrowConn
 	batches map[string][]arrow.RecordBatch // by staging table; released by truncate
+	held    int64                          // bytes of the batches
+	budget  int64                          // held past which the group drains
 	workers int                            // goroutines writing partition files
+	// drain merges what is held into the lake and truncates; gate keeps new batches
+	// out while it runs (stage holds it shared).
+	drain func(context.Context) error
+	gate  sync.RWMutex
 }
 
 const (
@@ -592,7 +624,7 @@ var stagingDDL = []string{
 		classification_id INTEGER, classification_name VARCHAR, source_file VARCHAR, source_line BIGINT)`,
 }
 
-func newStager(ctx context.Context, db *duck.DB, workers int) (*stager, error) {
+func newStager(ctx context.Context, db *duck.DB, workers int, budget int64) (*stager, error) {
 	conn, err := db.Arrow(ctx)
 	if err != nil {
 		return nil, err
@@ -603,7 +635,7 @@ func newStager(ctx context.Context, db *duck.DB, workers int) (*stager, error) {
 			return nil, fmt.Errorf("create staging tables: %w", err)
 		}
 	}
-	return &stager{conn: conn, batches: map[string][]arrow.RecordBatch{}, workers: workers}, nil
+	return &stager{conn: conn, batches: map[string][]arrow.RecordBatch{}, workers: workers, budget: budget}, nil
 }
 
 // keyedBy returns the merge of a staging table of keys (nil for channels).
@@ -621,6 +653,15 @@ func (s *stager) add(ctx context.Context, table string, rec arrow.RecordBatch) e
 	if rec == nil {
 		return nil
 	}
+	if err := s.stage(ctx, table, rec); err != nil {
+		return err
+	}
+	return s.drainIfFull(ctx)
+}
+
+func (s *stager) stage(ctx context.Context, table string, rec arrow.RecordBatch) error {
+	s.gate.RLock()
+	defer s.gate.RUnlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := keyedBy(table)
@@ -629,9 +670,10 @@ func (s *stager) add(ctx context.Context, table string, rec arrow.RecordBatch) e
 		return s.conn.InsertRecords(ctx, table, rec.Schema(), []arrow.RecordBatch{rec})
 	}
 	s.batches[table] = append(s.batches[table], rec)
+	s.held += recordBytes(rec)
 	// The key columns as a batch of their own (the same arrays), all of them read: a
 	// query selecting some columns of a registered stream got the wrong rows' values
-	// (DuckDB 1.5.6's Arrow scan through the C API; found by TestLateData).
+	// (other columns' values: DuckDB 1.5.6's Arrow scan through the C API).
 	keys := project(rec, subSchema(rec.Schema(), k.keyBatch))
 	defer keys.Release()
 	q := fmt.Sprintf(`INSERT INTO %s SELECT * FROM arrow_keys`, table)
@@ -639,6 +681,25 @@ func (s *stager) add(ctx context.Context, table string, rec arrow.RecordBatch) e
 		return fmt.Errorf("stage keys of %s: %w", table, err)
 	}
 	return nil
+}
+
+// drainIfFull merges what the group holds into the lake (s.drain) when it holds more
+// than the budget. The other workers wait for it at their next batch.
+func (s *stager) drainIfFull(ctx context.Context) error {
+	full := func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.held > s.budget
+	}
+	if !full() {
+		return nil
+	}
+	s.gate.Lock()
+	defer s.gate.Unlock()
+	if !full() || s.drain == nil {
+		return nil
+	}
+	return s.drain(ctx)
 }
 
 // copyRecords runs query (a COPY) with recs (of the batch schema) as the view "rows".
@@ -655,20 +716,21 @@ func (s *stager) daySlices(table string, losers map[string]map[int64]bool) map[a
 	return daySlices(s.batches[table], losers)
 }
 
-// truncate empties the staging tables and drops the batches for the next group.
+// truncate drops the batches and empties the staging tables for the next group.
 func (s *stager) truncate(ctx context.Context) error {
-	for _, t := range []string{tableMessages, tableConversations, tableChannels} {
-		if err := s.conn.Exec(ctx, "DELETE FROM "+t); err != nil {
-			return fmt.Errorf("truncate %s: %w", t, err)
-		}
-	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for t, recs := range s.batches {
 		for _, r := range recs {
 			r.Release()
 		}
 		delete(s.batches, t)
+	}
+	s.held = 0
+	s.mu.Unlock()
+	for _, t := range []string{tableMessages, tableConversations, tableChannels} {
+		if err := s.conn.Exec(ctx, "DELETE FROM "+t); err != nil {
+			return fmt.Errorf("truncate %s: %w", t, err)
+		}
 	}
 	return nil
 }
@@ -676,4 +738,26 @@ func (s *stager) truncate(ctx context.Context) error {
 func (s *stager) close() {
 	s.truncate(context.Background())
 	s.conn.Close()
+}
+
+// recordBytes is the size of rec's buffers.
+func recordBytes(rec arrow.RecordBatch) int64 {
+	var n int64
+	for _, c := range rec.Columns() {
+		n += dataBytes(c.Data())
+	}
+	return n
+}
+
+func dataBytes(d arrow.ArrayData) int64 {
+	var n int64
+	for _, b := range d.Buffers() {
+		if b != nil {
+			n += int64(b.Len())
+		}
+	}
+	for _, c := range d.Children() {
+		n += dataBytes(c)
+	}
+	return n
 }

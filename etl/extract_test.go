@@ -1146,3 +1146,44 @@ func TestMisnamedAliasDoesNotHideAFile(t *testing.T) {
 		t.Errorf("run %+v: want B.ndjson read once and loaded", run)
 	}
 }
+
+// A group that holds more than its budget merges what it holds and reads on. With a
+// budget of one byte and 7-row batches, every batch is merged on its own; the lake, the
+// quarantine and the counts must be those of one merge per group.
+func TestExtractDrainsWhenFull(t *testing.T) {
+	run := func(held int64, rows int) (dataDir, *Run) {
+		d := newDataDir(t)
+		copyTree(t, filepath.Join(examplesDir, "landing"), d.landing)
+		// Late and duplicate records of the examples' days, in a later file.
+		d.writeLines(t, "zz-late.ndjson",
+			msg("late-1", "2026-03-02T10:00:00Z"), msg("late-1", "2026-03-03T10:00:00Z"),
+			conv("late-s", "2026-03-02T10:00:00Z", "2026-03-02T10:05:00Z"),
+			conv("late-s", "2026-03-02T10:00:00Z", "2026-03-02T10:01:00Z"))
+		r, err := Extract(context.Background(), Options{LandingDir: d.landing, LakeDir: d.lake,
+			QuarantineDir: d.quarantine, Workers: 2, MemoryLimit: "1GB", HeldBytes: held, BatchRows: rows})
+		if err != nil || r.Status != "DONE" {
+			t.Fatalf("extract: %v %+v", err, r)
+		}
+		return d, r
+	}
+	whole, wr := run(0, 0)
+	drained, dr := run(1, 7)
+	if dr.Partitions <= wr.Partitions {
+		t.Errorf("the drained run wrote %d partitions, the whole one %d: it did not drain", dr.Partitions, wr.Partitions)
+	}
+	if wr.Lines != dr.Lines || wr.Loaded != dr.Loaded || wr.Duplicates != dr.Duplicates ||
+		wr.Superseded != dr.Superseded || wr.Quarantined != dr.Quarantined || wr.Replaced != dr.Replaced {
+		t.Errorf("counts differ:\nwhole   %s\ndrained %s", wr.Summary(), dr.Summary())
+	}
+	if got := dr.Loaded.Messages + dr.Loaded.Conversations + dr.Loaded.Channels + dr.Duplicates + dr.Superseded + dr.Quarantined; got != dr.Lines {
+		t.Errorf("drained: lake rows + duplicates + superseded + quarantined = %d, lines %d", got, dr.Lines)
+	}
+	w, d := dumpAll(t, whole.lake), dumpAll(t, drained.lake)
+	for _, ds := range []string{"messages", "conversations", "channels"} {
+		diffStrings(t, ds, d[ds], w[ds])
+	}
+	qw, qd := readQuarantine(t, whole.quarantine), readQuarantine(t, drained.quarantine)
+	if len(qw) == 0 || fmt.Sprint(qw) != fmt.Sprint(qd) {
+		t.Errorf("quarantine differs or is empty: %d entries whole, %d drained", len(qw), len(qd))
+	}
+}

@@ -188,23 +188,21 @@ func parquetFiles(dir string) ([]string, error) {
 
 // keyed describes how one partitioned dataset merges.
 type keyed struct {
-	name     string // messages or conversations
-	stage    string // staging table of keys: stagedCols, source_file, source_line, "date"
-	schema   *arrow.Schema
-	key      string   // key columns
-	staged   string   // columns staged with the key: the key and what the merge order needs
-	keyBatch []string // the batch columns staged, in the staging table's order
-	oldCols  string   // columns of existing rows the merge needs
-	order    string   // winner first: ORDER BY of the row_number window
-	beats    string   // SQL: old row o beats (or ties with) candidate c, so c is not added
-	sortBy   string   // row order inside a partition file
+	name     string        // messages or conversations
+	stage    string        // staging table: keyBatch's columns
+	schema   *arrow.Schema // of the group's batches
+	key      string        // key columns
+	keyBatch []string      // the batch columns staged: key, what the order needs, origin, day
+	oldCols  string        // columns of existing rows the merge needs
+	order    string        // winner first: ORDER BY of the row_number window
+	beats    string        // SQL: old row o beats (or ties with) candidate c, so c is not added
+	sortBy   string        // row order inside a compacted partition file
 }
 
 var (
 	messagesMerge = keyed{
 		name: MessagesDir, stage: tableMessages, schema: messageSchema,
 		key:      "org_uuid, env_uuid, bot_uuid, message_id",
-		staged:   "org_uuid, env_uuid, bot_uuid, message_id",
 		keyBatch: []string{"org_uuid", "env_uuid", "bot_uuid", "message_id", "source_file", "source_line", "date"},
 		oldCols:  "org_uuid, env_uuid, bot_uuid, message_id, source_file, source_line, \"date\"",
 		order:    "source_file, source_line",
@@ -214,7 +212,6 @@ var (
 	conversationsMerge = keyed{
 		name: ConversationsDir, stage: tableConversations, schema: conversationSchema,
 		key:      "org_uuid, env_uuid, bot_uuid, session_code",
-		staged:   "org_uuid, env_uuid, bot_uuid, session_code, updated_at",
 		keyBatch: []string{"org_uuid", "env_uuid", "bot_uuid", "session_code", "updated_at", "source_file", "source_line", "date"},
 		oldCols:  "org_uuid, env_uuid, bot_uuid, session_code, updated_at, source_file, source_line, \"date\"",
 		order:    "updated_at DESC, source_file DESC, source_line DESC",
@@ -382,6 +379,9 @@ func mergePartitioned(ctx context.Context, d *duck.DB, sg *stager, lake *lakeDir
 	}
 	// The other days get a new file each.
 	for d := range rewriteDays {
+		for _, r := range byDay[d] {
+			r.Release()
+		}
 		delete(byDay, d)
 	}
 	if err := writeDays(ctx, byDay, fileSchema(k.schema), filepath.Join(stage, "append"), "part-"+runID+"-0.parquet", sg.workers); err != nil {

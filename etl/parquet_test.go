@@ -1,6 +1,7 @@
 package etl
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -109,16 +110,26 @@ func TestLakeFilesMatchDuckDBsSchema(t *testing.T) {
 		line(botMessage(), "messageId", "r1", "createdAt", "2026-01-05T10:00:01Z"),
 		conv("s1", "2026-01-05T10:00:00Z", "2026-01-05T10:00:00Z", "satisfaction", 4, "flows", []any{"F"}))
 	d.extract(t)
+	d.writeLines(t, "b.ndjson", msg("m2", "2026-01-05T11:00:00Z"), conv("s2", "2026-01-05T11:00:00Z", "2026-01-05T11:00:00Z"))
+	d.extract(t)
 	db := openDuck(t)
+	ours := map[string]string{}
 	for _, ds := range []string{MessagesDir, ConversationsDir} {
 		files, _ := filepath.Glob(filepath.Join(d.lake, ds, "date=2026-01-05", "*.parquet"))
-		if len(files) != 1 {
-			t.Fatalf("%s: %d files", ds, len(files))
+		if len(files) != 2 {
+			t.Fatalf("%s: %d files, want one per extract", ds, len(files))
 		}
-		ours := files[0]
-		theirs := filepath.Join(t.TempDir(), "duckdb.parquet")
-		if _, err := db.SQL.Exec(fmt.Sprintf(`COPY (SELECT * FROM read_parquet(%s, hive_partitioning=false)) TO %s (FORMAT parquet)`, duck.Literal(ours), duck.Literal(theirs))); err != nil {
-			t.Fatal(err)
+		ours[ds] = filepath.Join(t.TempDir(), ds+".parquet")
+		copyTree(t, files[0], ours[ds])
+	}
+	// Compaction rewrites the day's two files as one, with DuckDB.
+	if _, err := Compact(context.Background(), d.lake, "1GB", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, ds := range []string{MessagesDir, ConversationsDir} {
+		theirs, _ := filepath.Glob(filepath.Join(d.lake, ds, "date=2026-01-05", "*.parquet"))
+		if len(theirs) != 1 {
+			t.Fatalf("%s: %d files after compaction", ds, len(theirs))
 		}
 		// Logical types are compared where DuckDB writes one (timestamps: UTC, micros);
 		// arrow-go also annotates strings, lists and integers with the logical type
@@ -141,8 +152,8 @@ func TestLakeFilesMatchDuckDBsSchema(t *testing.T) {
 			}
 			return strings.Join(out, "\n")
 		}
-		if got, want := schema(ours), schema(theirs); got != want {
-			t.Errorf("%s: the extract's file schema differs from DuckDB's:\n%s\n--- DuckDB:\n%s", ds, got, want)
+		if got, want := schema(ours[ds]), schema(theirs[0]); got != want {
+			t.Errorf("%s: the extract's file schema differs from the compacted file's (DuckDB):\n%s\n--- DuckDB:\n%s", ds, got, want)
 		}
 	}
 }

@@ -79,7 +79,7 @@ func Purge(ctx context.Context, lakeRoot, quarantineDir string, t TenantFilter, 
 				return res, err
 			}
 			if left > 0 {
-				q := "COPY (SELECT * FROM read_parquet(" + duck.LiteralList(files) + ", union_by_name=true) WHERE NOT (" + cond + ")) TO " +
+				q := "COPY (SELECT COLUMNS(c -> c <> 'date') FROM read_parquet(" + duck.LiteralList(files) + ", hive_partitioning=false, union_by_name=true) WHERE NOT (" + cond + ")) TO " +
 					duck.Literal(filepath.Join(stage, "part-"+runID+".parquet")) + " (FORMAT parquet, COMPRESSION zstd)"
 				if _, err := db.SQL.ExecContext(ctx, q, args...); err != nil {
 					return res, fmt.Errorf("purge %s/%s: %w", ds, p.Name(), err)
