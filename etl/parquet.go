@@ -26,9 +26,12 @@ import (
 
 const rowGroupRows = 122880
 
-// uniqueColumns are columns whose values are mostly distinct.
-var uniqueColumns = []string{"message_id", "created_at", "content", "confidence", "reply_to", "source_line",
-	"session_code", "business_key", "user_id", "started_at", "ended_at", "updated_at"}
+// uniqueColumns are columns whose values are mostly distinct. User ids, session codes and
+// contents repeat within a day and keep their dictionaries: written plain, the year's
+// files were 5% larger, a distinct-users query over them 15-20% slower in DuckDB, and the
+// extract no faster.
+var uniqueColumns = []string{"message_id", "created_at", "confidence", "reply_to", "source_line",
+	"started_at", "ended_at", "updated_at"}
 
 // fileSchema is a batch schema as the lake's files hold it: without the partition
 // column "date" (it is the directory), every field nullable as DuckDB writes them.
@@ -122,8 +125,8 @@ func writeDays(ctx context.Context, byDay map[arrow.Date32][]arrow.RecordBatch, 
 		parquet.WithMaxRowGroupLength(rowGroupRows),
 		parquet.WithCreatedBy("dashboard extract"),
 	}
-	// Columns with a value per row (ids, times, text, origin line) are written plain:
-	// building their dictionaries only to overflow them was a third of the writer's time.
+	// Columns with a value per row (ids, times, origin line) are written plain: building
+	// their dictionaries only to overflow them was a third of the writer's time.
 	for _, c := range uniqueColumns {
 		if len(schema.FieldIndices(c)) > 0 {
 			opts = append(opts, parquet.WithDictionaryFor(c, false))
