@@ -93,7 +93,7 @@ func (s *Settings) table() []setting {
 		{"log-level", "debug, info, warn or error", &s.LogLevel},
 		{"workers", "extract parse workers (0 = all cores)", &s.Workers},
 		{"threads", "DuckDB threads (0 = all cores)", &s.Threads},
-		{"memory-limit", "DuckDB memory limit (e.g. 4GB)", &s.MemoryLimit},
+		{"memory-limit", "DuckDB memory limit (e.g. 4GB); an extract holds a quarter of it in records", &s.MemoryLimit},
 		{"max-range-days", "longest analytics range in days", &s.MaxRangeDays},
 		{"max-page-size", "largest page size of the list endpoints", &s.MaxPageSize},
 		{"max-sample", "largest report sampleSize", &s.MaxSample},
@@ -246,7 +246,29 @@ func setValue(ptr any, v string) error {
 // memoryLimit is what DuckDB's memory_limit takes: a positive size with a unit (K, KB,
 // KiB, … T, TB, TiB, bytes), "none" or "-1" (no limit), or "" (DuckDB's default, 80% of
 // RAM).
-var memoryLimit = regexp.MustCompile(`^\s*$|^\s*(?i:none)\s*$|^\s*-1\s*$|^\s*(0*[1-9][0-9]*(\.[0-9]+)?|0*\.[0-9]*[1-9][0-9]*)\s*(?i:b|bytes|[kmgt]|[kmgt]b|[kmgt]ib)\s*$`)
+var memoryLimit = regexp.MustCompile(`^\s*$|^\s*(?i:none)\s*$|^\s*-1\s*$|^\s*(0*[1-9][0-9]*(\.[0-9]+)?|0*\.[0-9]*[1-9][0-9]*)\s*((?i:b|bytes|[kmgt]|[kmgt]b|[kmgt]ib))\s*$`)
+
+// MemoryBytes is the memory limit in bytes; ok is false for no limit or DuckDB's
+// default (none, -1, empty). Units as DuckDB reads them: KB, MB, GB, TB are powers of
+// 1000, KiB … TiB powers of 1024, a bare K, M, G, T the decimal ones.
+func (s *Settings) MemoryBytes() (n int64, ok bool) {
+	m := memoryLimit.FindStringSubmatch(s.MemoryLimit)
+	if m == nil || m[1] == "" {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return 0, false
+	}
+	unit := strings.ToLower(m[3])
+	mult := map[string]float64{"b": 1, "bytes": 1,
+		"k": 1e3, "kb": 1e3, "kib": 1 << 10, "m": 1e6, "mb": 1e6, "mib": 1 << 20,
+		"g": 1e9, "gb": 1e9, "gib": 1 << 30, "t": 1e12, "tb": 1e12, "tib": 1 << 40}[unit]
+	if mult == 0 {
+		return 0, false
+	}
+	return int64(v * mult), true
+}
 
 // Validate checks every setting; the error names the ones that are wrong.
 func (s *Settings) Validate() error {

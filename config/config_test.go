@@ -101,3 +101,20 @@ func TestMemoryLimitSizes(t *testing.T) {
 		}
 	}
 }
+
+func TestMemoryBytes(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"4GB", 4_000_000_000, true}, {"1.5GiB", 3 << 29, true}, {" 512 mb ", 512_000_000, true},
+		{"2G", 2_000_000_000, true}, {"100KiB", 102_400, true}, {"7 bytes", 7, true}, {"1TB", 1e12, true},
+		{"", 0, false}, {"none", 0, false}, {"-1", 0, false}, {"4XB", 0, false},
+	} {
+		s := Settings{MemoryLimit: c.in}
+		if n, ok := s.MemoryBytes(); n != c.want || ok != c.ok {
+			t.Errorf("MemoryBytes(%q) = %d, %t; want %d, %t", c.in, n, ok, c.want, c.ok)
+		}
+	}
+}

@@ -31,7 +31,14 @@ func runExtract(ctx context.Context, env *cmdEnv) (*etl.Run, error) {
 
 func extractOptions(env *cmdEnv) etl.Options {
 	s := &env.settings
+	// The validated records a run holds take at most a quarter of the memory limit (the
+	// rest is DuckDB's, the Arrow builders' and the Parquet writers'); 1 GiB without one.
+	var held int64
+	if n, ok := s.MemoryBytes(); ok {
+		held = max(n/4, 1)
+	}
 	return etl.Options{
+		HeldBytes:     held,
 		LandingDir:    s.LandingDir(),
 		LakeDir:       s.LakeDir(),
 		QuarantineDir: s.QuarantineDir(),
