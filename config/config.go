@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -266,6 +267,9 @@ func (s *Settings) MemoryBytes() (n int64, ok bool) {
 		"g": 1e9, "gb": 1e9, "gib": 1 << 30, "t": 1e12, "tb": 1e12, "tib": 1 << 40}[unit]
 	if mult == 0 {
 		return 0, false
+	}
+	if v*mult >= math.MaxInt64 {
+		return math.MaxInt64, true
 	}
 	return int64(v * mult), true
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -109,7 +110,7 @@ func TestMemoryBytes(t *testing.T) {
 		ok   bool
 	}{
 		{"4GB", 4_000_000_000, true}, {"1.5GiB", 3 << 29, true}, {" 512 mb ", 512_000_000, true},
-		{"2G", 2_000_000_000, true}, {"100KiB", 102_400, true}, {"7 bytes", 7, true}, {"1TB", 1e12, true},
+		{"2G", 2_000_000_000, true}, {"100KiB", 102_400, true}, {"7 bytes", 7, true}, {"1TB", 1e12, true}, {"9300000TB", math.MaxInt64, true},
 		{"", 0, false}, {"none", 0, false}, {"-1", 0, false}, {"4XB", 0, false},
 	} {
 		s := Settings{MemoryLimit: c.in}

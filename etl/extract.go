@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -513,10 +512,13 @@ func (w *worker) process(ctx context.Context, c chunk) (lines int64, bad []Quara
 }
 
 func (w *worker) flushAll(ctx context.Context) error {
-	return errors.Join(
-		w.st.add(ctx, tableMessages, w.msgs.flush()),
-		w.st.add(ctx, tableConversations, w.convs.flush()),
-		w.st.add(ctx, tableChannels, w.chans.flush()))
+	if err := w.st.add(ctx, tableMessages, w.msgs.flush()); err != nil {
+		return err
+	}
+	if err := w.st.add(ctx, tableConversations, w.convs.flush()); err != nil {
+		return err
+	}
+	return w.st.add(ctx, tableChannels, w.chans.flush())
 }
 
 func indexByte(b []byte, c byte) int {
@@ -602,8 +604,9 @@ type stager struct {
 	workers int                            // goroutines writing partition files
 	// drain merges what is held into the lake and truncates; gate keeps new batches
 	// out while it runs (stage holds it shared).
-	drain func(context.Context) error
-	gate  sync.RWMutex
+	drain    func(context.Context) error
+	drainErr error // the failed drain's error, under gate
+	gate     sync.RWMutex
 }
 
 const (
@@ -696,10 +699,14 @@ func (s *stager) drainIfFull(ctx context.Context) error {
 	}
 	s.gate.Lock()
 	defer s.gate.Unlock()
+	if s.drainErr != nil {
+		return s.drainErr // a failed merge is not tried again by the next worker
+	}
 	if !full() || s.drain == nil {
 		return nil
 	}
-	return s.drain(ctx)
+	s.drainErr = s.drain(ctx)
+	return s.drainErr
 }
 
 // copyRecords runs query (a COPY) with recs (of the batch schema) as the view "rows".
