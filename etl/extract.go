@@ -616,7 +616,7 @@ const (
 )
 
 var stagingDDL = []string{
-	// Columns in the order of keyed.keyBatch.
+	// The keys of messages and conversations: keyed.keyBatch's columns.
 	`CREATE TABLE stg_messages (org_uuid VARCHAR, env_uuid VARCHAR, bot_uuid VARCHAR, message_id VARCHAR,
 		source_file VARCHAR, source_line BIGINT, "date" DATE)`,
 	`CREATE TABLE stg_conversations (org_uuid VARCHAR, env_uuid VARCHAR, bot_uuid VARCHAR, session_code VARCHAR,
@@ -675,11 +675,11 @@ func (s *stager) stage(ctx context.Context, table string, rec arrow.RecordBatch)
 	s.batches[table] = append(s.batches[table], rec)
 	s.held += recordBytes(rec)
 	// The key columns as a batch of their own (the same arrays), all of them read: a
-	// query selecting some columns of a registered stream got the wrong rows' values
-	// (other columns' values: DuckDB 1.5.6's Arrow scan through the C API).
+	// query selecting some of the columns of a registered stream staged wrong keys
+	// (DuckDB 1.5.6's Arrow scan through the C API).
 	keys := project(rec, subSchema(rec.Schema(), k.keyBatch))
 	defer keys.Release()
-	q := fmt.Sprintf(`INSERT INTO %s SELECT * FROM arrow_keys`, table)
+	q := fmt.Sprintf(`INSERT INTO %s BY NAME SELECT * FROM arrow_keys`, table)
 	if err := s.conn.ExecWithRecords(ctx, "arrow_keys", keys.Schema(), []arrow.RecordBatch{keys}, q); err != nil {
 		return fmt.Errorf("stage keys of %s: %w", table, err)
 	}
@@ -747,7 +747,8 @@ func (s *stager) close() {
 	s.conn.Close()
 }
 
-// recordBytes is the size of rec's buffers.
+// recordBytes is the size of rec's buffers (arrow/util's TotalRecordSize would bring
+// in its protobuf dependencies).
 func recordBytes(rec arrow.RecordBatch) int64 {
 	var n int64
 	for _, c := range rec.Columns() {

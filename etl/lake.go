@@ -301,13 +301,10 @@ func mergePartitioned(ctx context.Context, d *duck.DB, sg *stager, lake *lakeDir
 				SEMI JOIN old USING (%s) WHERE EXISTS (SELECT 1 FROM old o WHERE %s AND %s)`,
 				strings.ReplaceAll(k.key, ", ", ", c."), k.key, joinOn("o", "c", k.key), k.beats),
 			fmt.Sprintf(`CREATE OR REPLACE VIEW adds AS SELECT * FROM cand ANTI JOIN beaten USING (%s, source_file, source_line)`, k.key),
-			`CREATE OR REPLACE TABLE losers AS SELECT source_file, source_line FROM inrun_losers
-				UNION ALL SELECT source_file, source_line FROM beaten`,
 			fmt.Sprintf(`CREATE OR REPLACE TABLE evict AS SELECT o.* FROM old o SEMI JOIN adds USING (%s)`, k.key))
 	} else {
 		err = execAll(ctx, db,
 			`CREATE OR REPLACE VIEW adds AS SELECT * FROM cand`,
-			`CREATE OR REPLACE TABLE losers AS SELECT source_file, source_line FROM inrun_losers`,
 			`CREATE OR REPLACE TABLE evict AS SELECT * FROM (SELECT 1 AS x, DATE '2000-01-01' AS "date", '' AS source_file) WHERE false`)
 	}
 	if err != nil {
@@ -335,17 +332,22 @@ func mergePartitioned(ctx context.Context, d *duck.DB, sg *stager, lake *lakeDir
 	if err := os.MkdirAll(stage, 0o755); err != nil {
 		return st, err
 	}
-	losers, err := originsOf(ctx, db, "losers")
+	// The staged records that lose: in-run duplicates, and those the lake's rows beat.
+	losersQuery := "SELECT source_file, source_line FROM inrun_losers"
+	if len(existing) > 0 {
+		losersQuery += " UNION ALL SELECT source_file, source_line FROM beaten"
+	}
+	losers, err := originsOf(ctx, db, losersQuery)
 	if err != nil {
 		return st, err
 	}
-	rewriteDays := map[arrow.Date32]bool{}
-	for _, day := range rewrite {
+	rewriteDays := make([]arrow.Date32, len(rewrite))
+	for i, day := range rewrite {
 		t, err := time.Parse(time.DateOnly, day)
 		if err != nil {
 			return st, err
 		}
-		rewriteDays[arrow.Date32FromTime(t)] = true
+		rewriteDays[i] = arrow.Date32FromTime(t)
 	}
 	// The group's winning records, cut by day (zero-copy slices of its batches).
 	byDay := sg.daySlices(k.stage, losers)
@@ -353,14 +355,13 @@ func mergePartitioned(ctx context.Context, d *duck.DB, sg *stager, lake *lakeDir
 	if len(rewrite) > 0 {
 		var files []string
 		var recs []arrow.RecordBatch
-		for _, day := range rewrite {
+		for i, day := range rewrite {
 			f, err := parquetFiles(lake.path(k.name, "date="+day))
 			if err != nil {
 				return st, err
 			}
 			files = append(files, f...)
-			t, _ := time.Parse(time.DateOnly, day)
-			recs = append(recs, byDay[arrow.Date32FromTime(t)]...)
+			recs = append(recs, byDay[rewriteDays[i]]...)
 		}
 		// Arrival order and snappy keep ingest fast; the nightly compaction sorts
 		// partitions by tenant and time and recompresses them with zstd.
@@ -378,7 +379,7 @@ func mergePartitioned(ctx context.Context, d *duck.DB, sg *stager, lake *lakeDir
 		}
 	}
 	// The other days get a new file each.
-	for d := range rewriteDays {
+	for _, d := range rewriteDays {
 		for _, r := range byDay[d] {
 			r.Release()
 		}
@@ -569,9 +570,9 @@ func mergeChannels(ctx context.Context, d *duck.DB, lake *lakeDir, runID string)
 	return added, lost, own, syncDir(lake.path(ChannelsDir))
 }
 
-// originsOf reads a table of (source_file, source_line) as a set.
-func originsOf(ctx context.Context, db *sql.DB, table string) (map[string]map[int64]bool, error) {
-	rows, err := db.QueryContext(ctx, "SELECT source_file, source_line FROM "+table)
+// originsOf reads the (source_file, source_line) rows of q as a set.
+func originsOf(ctx context.Context, db *sql.DB, q string) (map[string]map[int64]bool, error) {
+	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
 		return nil, err
 	}
