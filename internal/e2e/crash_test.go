@@ -381,3 +381,36 @@ func TestSigtermIsACleanStop(t *testing.T) {
 		t.Errorf("the welcome's examples do not ask the busiest bot: %s", out.String())
 	}
 }
+
+// TestLongRequestLineReachesTheRouter: a request line of 70 KB (1,900 channel UUIDs) is
+// answered by the API, not refused by the HTTP server's header limit with a plain 431.
+func TestLongRequestLineReachesTheRouter(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	bin := buildBinary(t)
+	d := reportData(t, bin, "11")
+	addr := freePort(t)
+	startServe(t, bin, d, addr)
+	ids := make([]string, 1900)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
+	}
+	for _, tc := range []struct {
+		query string
+		want  int
+	}{
+		{"startDate=2026-02-01&endDate=2026-02-03&channelUuids=" + strings.Join(ids, ","), http.StatusOK},
+		{"startDate=2026-02-01&endDate=2026-02-03&channelUuids=" + strings.Join(ids, ",") + ",x", http.StatusBadRequest},
+	} {
+		resp, err := http.Get("http://" + addr + bigTenant + "/dashboard/messages?" + tc.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("%d bytes of query: %d %s %.200s, want %d JSON", len(tc.query), resp.StatusCode, resp.Header.Get("Content-Type"), body, tc.want)
+		}
+	}
+}
