@@ -945,10 +945,6 @@ func TestCompact(t *testing.T) {
 	}
 }
 
-// An instant written as year 0001 with a positive offset is, in UTC, a day of year 0 (1 BC).
-// DuckDB names that day "0001-12-31 (BC)": the partition directory is no date, the lake's
-// hive column "date" turns VARCHAR, and every later merge that replaces a row fails. Such a
-// line must be quarantined (as "0000-12-31T23:30:00Z" is) and the lake must keep working.
 // TestCorruptGzip: a damaged .gz file loads the lines before the damage and quarantines
 // one entry for the rest; the other files load, and the run's lines still add up.
 func TestCorruptGzip(t *testing.T) {
@@ -995,6 +991,52 @@ func TestCorruptGzip(t *testing.T) {
 	}
 }
 
+// TestGzipMembersAndPadding: a .gz file of several members loads every line, zero bytes
+// after the last member end the file as they do for gzip(1), and anything after that
+// padding is damage: the lines before it load, and one entry says so.
+func TestGzipMembersAndPadding(t *testing.T) {
+	day := "2026-01-05T10:00:00Z"
+	member := func(ids ...string) []byte {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		for _, id := range ids {
+			zw.Write([]byte(msg(id, day) + "\n"))
+		}
+		zw.Close()
+		return b.Bytes()
+	}
+	zeros := make([]byte, 4096)
+	d := newDataDir(t)
+	files := map[string][]byte{
+		"members.ndjson.gz": bytes.Join([][]byte{member("m1", "m2"), member("m3")}, nil),
+		"padded.ndjson.gz":  bytes.Join([][]byte{member("p1"), member("p2"), zeros}, nil),
+		"garbage.ndjson.gz": bytes.Join([][]byte{member("g1"), zeros, []byte("junk")}, nil),
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(d.landing, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := d.extract(t)
+	q := readQuarantine(t, d.quarantine)
+	if len(q) != 1 || q[0].File != "garbage.ndjson.gz" || q[0].Line != 2 ||
+		!strings.HasPrefix(q[0].Reason, "file: unreadable after line 1:") {
+		t.Fatalf("quarantine %+v, want one entry for garbage.ndjson.gz after its line 1", q)
+	}
+	for file, want := range map[string]int64{"members.ndjson.gz": 3, "padded.ndjson.gz": 2, "garbage.ndjson.gz": 1} {
+		if n := countRows(t, d.lake, "SELECT count(*) FROM {messages} WHERE source_file = '"+file+"'"); n != want {
+			t.Errorf("%s: %d rows, want %d", file, n, want)
+		}
+	}
+	if run.Lines != 7 || run.Quarantined != 1 {
+		t.Errorf("lines %d, quarantined %d; want 7 and 1", run.Lines, run.Quarantined)
+	}
+}
+
+// An instant written as year 0001 with a positive offset is, in UTC, a day of year 0 (1 BC).
+// DuckDB names that day "0001-12-31 (BC)": the partition directory is no date, the lake's
+// hive column "date" turns VARCHAR, and every later merge that replaces a row fails. Such a
+// line must be quarantined (as "0000-12-31T23:30:00Z" is) and the lake must keep working.
 func TestExtractTimeOutsideYears1To9999(t *testing.T) {
 	d := newDataDir(t)
 	d.writeLines(t, "a.ndjson",

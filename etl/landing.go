@@ -1,6 +1,7 @@
 package etl
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -148,14 +149,13 @@ func readLines(f LandingFile, idx int, getBuf func() []byte, emit func(chunk) er
 	defer fh.Close()
 	var r io.Reader = fh
 	if strings.HasSuffix(f.Rel, ".gz") {
-		gz, err := gzip.NewReader(fh)
+		gz, err := newGzipMembers(fh)
 		if err != nil {
 			if err == io.EOF { // an empty .gz file holds no lines
 				return 0, emit(chunk{file: idx, firstLine: 1, last: true})
 			}
 			return 0, fmt.Errorf("gzip %s: %w", f.Rel, err)
 		}
-		defer gz.Close()
 		r = gz
 	}
 	next := int64(1)
@@ -215,4 +215,58 @@ func isBlank(line []byte) bool {
 		}
 	}
 	return true
+}
+
+// gzipMembers reads a gzip file of one or more members, as gzip(1) does: zero bytes after
+// the last member (the padding of a tape or a block device) end the file, while anything
+// else there is an error (compress/gzip alone reads the zeros as a bad member header).
+type gzipMembers struct {
+	br *bufio.Reader
+	z  *gzip.Reader
+}
+
+func newGzipMembers(r io.Reader) (*gzipMembers, error) {
+	br := bufio.NewReader(r)
+	z, err := gzip.NewReader(br)
+	if err != nil {
+		return nil, err
+	}
+	z.Multistream(false)
+	return &gzipMembers{br: br, z: z}, nil
+}
+
+func (g *gzipMembers) Read(p []byte) (int, error) {
+	for {
+		n, err := g.z.Read(p)
+		if err != io.EOF {
+			return n, err
+		}
+		if n > 0 {
+			return n, nil // the member's end is found again on the next call
+		}
+		zeros := false
+		for {
+			b, err := g.br.ReadByte()
+			if err == io.EOF {
+				return 0, io.EOF
+			}
+			if err != nil {
+				return 0, err
+			}
+			if b != 0 {
+				if err := g.br.UnreadByte(); err != nil {
+					return 0, err
+				}
+				break
+			}
+			zeros = true
+		}
+		if zeros {
+			return 0, fmt.Errorf("gzip: data after the zero padding that ends the last member: %w", gzip.ErrHeader)
+		}
+		if err := g.z.Reset(g.br); err != nil {
+			return 0, err
+		}
+		g.z.Multistream(false)
+	}
 }
