@@ -112,6 +112,7 @@ type Validator struct {
 	p      fastjson.Parser
 	f      fields
 	pruned []byte // a deep line cut at maxKeptDepth (the values point into it)
+	mended []byte // a line with its lone surrogate escapes replaced
 	Msg    Message
 	Conv   Conversation
 	Chan   Channel
@@ -166,6 +167,10 @@ func (v *Validator) Parse(line []byte) (Kind, error) {
 		}
 	} else if err := fastjson.ValidateBytes(line); err != nil {
 		return KindNone, bad("line", "not valid JSON: "+shorten(err.Error()))
+	}
+	if i := loneSurrogate(line, 0); i >= 0 {
+		v.mended = mendSurrogates(append(v.mended[:0], line...), i)
+		line = v.mended
 	}
 	val, err := v.p.ParseBytes(line)
 	if err != nil && strings.Contains(err.Error(), "too big depth") {
@@ -799,4 +804,69 @@ func shorten(s string) string {
 		return s[:160] + "…"
 	}
 	return s
+}
+
+// loneSurrogate returns the index of the first escape \uXXXX in line, from i on, that
+// names a UTF-16 surrogate not part of a high-low pair, or -1. The line is valid JSON, so
+// every backslash outside an escape starts one.
+func loneSurrogate(line []byte, i int) int {
+	for {
+		j := bytes.IndexByte(line[i:], '\\')
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if i+1 >= len(line) {
+			return -1
+		}
+		if line[i+1] != 'u' {
+			i += 2 // \\, \", \n, …
+			continue
+		}
+		r, ok := hex4(line, i+2)
+		switch {
+		case !ok:
+			i += 2
+		case r < 0xD800 || r > 0xDFFF:
+			i += 6
+		case r <= 0xDBFF && i+12 <= len(line) && line[i+6] == '\\' && line[i+7] == 'u':
+			if lo, ok := hex4(line, i+8); ok && lo >= 0xDC00 && lo <= 0xDFFF {
+				i += 12 // a pair
+				continue
+			}
+			return i
+		default:
+			return i
+		}
+	}
+}
+
+// mendSurrogates replaces, in place, each lone surrogate escape of line from i on by
+// \ufffd (as long), so the value holds U+FFFD there as encoding/json decodes it. The
+// parser would keep the escape's six characters, or drop the escape that follows it.
+func mendSurrogates(line []byte, i int) []byte {
+	for ; i >= 0; i = loneSurrogate(line, i+6) {
+		copy(line[i:], `\ufffd`)
+	}
+	return line
+}
+
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }

@@ -658,6 +658,29 @@ func TestValidatorReuse(t *testing.T) {
 	}
 }
 
+// TestEscapesDecodeAsEncodingJSON: a string's escapes decode as encoding/json decodes
+// them; a lone UTF-16 surrogate is U+FFFD and the escape after it is kept (the parser
+// alone kept "\ud800" as six characters, or dropped the "\u0041" after it).
+func TestEscapesDecodeAsEncodingJSON(t *testing.T) {
+	for _, esc := range []string{
+		`a\ud800b`, `a\ud800\u0041b`, `\udc00`, `\ud800`, `x\ud800\ud800\udc00y`, `\uD83D\uDE00`,
+		`\\ud800`, `\\\ud800`, `\"\ud800\"`, `\udbff\udfff\udfff`, `\u00e9\n\t\/`, `\ud800\n`,
+	} {
+		l := strings.Replace(line(userMessage(), "content", "@"), "@", esc, 1)
+		var want string
+		if err := json.Unmarshal([]byte(`"`+esc+`"`), &want); err != nil {
+			t.Fatal(err)
+		}
+		var v Validator
+		if _, err := v.Parse([]byte(l)); err != nil {
+			t.Fatalf("%s: %v", esc, err)
+		}
+		if got := string(v.Msg.Content); got != want {
+			t.Errorf("%s: content %q, want %q", esc, got, want)
+		}
+	}
+}
+
 func FuzzValidator(f *testing.F) {
 	for _, l := range []string{
 		line(userMessage()), line(botMessage()), line(conversation()), line(channel()),
@@ -665,6 +688,7 @@ func FuzzValidator(f *testing.F) {
 		line(botMessage(), "content", "", "confidence", "x"),
 		line(conversation(), "updatedAt", nil, "satisfaction", nil),
 		`{"kind":"message"}`, `[]`, `null`, `"x"`, `{`, "",
+		strings.Replace(line(userMessage(), "content", "@"), "@", `a\ud800\u0041\\ud800\udbff\udfff\udc00`, 1),
 	} {
 		f.Add([]byte(l))
 	}
@@ -702,6 +726,11 @@ func FuzzValidator(f *testing.F) {
 		case KindMessage:
 			m := &v.Msg
 			tenant = &m.Tenant
+			// Escapes decode as encoding/json decodes them (lone surrogates too).
+			var content string
+			if err := json.Unmarshal(obj["content"], &content); err != nil || content != string(m.Content) {
+				t.Fatalf("content %q, encoding/json %q (%v)", m.Content, content, err)
+			}
 			if len(m.MessageID) == 0 || len(m.SessionCode) == 0 || len(m.UserID) == 0 || len(m.Type) == 0 {
 				t.Fatalf("empty required field: %+v", m)
 			}
