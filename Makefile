@@ -25,6 +25,7 @@ test: ## run every test (real DuckDB, Parquet, HTTP), with short fuzz runs
 	go test -count=1 -timeout 20m ./...
 	go test -run '^$$' -fuzz '^FuzzValidator$$' -fuzztime $(FUZZ_SHORT) ./etl
 	go test -run '^$$' -fuzz '^FuzzPruneDeep$$' -fuzztime $(FUZZ_SHORT) ./etl
+	go test -run '^$$' -fuzz '^FuzzValidDeep$$' -fuzztime $(FUZZ_SHORT) ./etl
 	go test -run '^$$' -fuzz '^FuzzParseRange$$' -fuzztime $(FUZZ_SHORT) ./api
 	go test -run '^$$' -fuzz '^FuzzReportBody$$' -fuzztime $(FUZZ_SHORT) ./api
 	go test -run '^$$' -fuzz '^FuzzNeedsStrictParse$$' -fuzztime $(FUZZ_SHORT) ./api
@@ -45,6 +46,7 @@ lint: ## gofmt and go vet
 fuzz: ## run each fuzz target for a million executions
 	go test -run '^$$' -fuzz '^FuzzValidator$$' -fuzztime $(FUZZ_LONG) ./etl
 	go test -run '^$$' -fuzz '^FuzzPruneDeep$$' -fuzztime $(FUZZ_LONG) ./etl
+	go test -run '^$$' -fuzz '^FuzzValidDeep$$' -fuzztime $(FUZZ_LONG) ./etl
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_LONG) ./internal/instant
 	go test -run '^$$' -fuzz '^FuzzParseRange$$' -fuzztime $(FUZZ_LONG) ./api
 	go test -run '^$$' -fuzz '^FuzzReportBody$$' -fuzztime $(FUZZ_LONG) ./api

@@ -2,7 +2,6 @@ package etl
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -155,14 +154,11 @@ func (v *Validator) Parse(line []byte) (Kind, error) {
 	// Parse alone is lenient (NaN, control characters in strings); Validate is strict JSON.
 	// fastjson's validator recurses once per level of nesting, without a limit: a line of
 	// a few megabytes of '[' would overflow the stack and kill the process. A line that
-	// may nest deeper than the parser's 300 levels is checked by encoding/json, which
-	// keeps its own stack and stops at 10,000 levels.
+	// may nest deeper than the parser's 300 levels is checked by validDeep, which keeps
+	// one bit per open container instead of recursing: an ignored field may nest however
+	// deep (CONTRACT §2: unknown fields are ignored; §7: no line-length limit).
 	if mayNestDeeper(line, parserMaxDepth) {
-		var raw json.RawMessage
-		if err := json.Unmarshal(line, &raw); err != nil {
-			if strings.Contains(err.Error(), "exceeded max depth") {
-				return KindNone, bad("line", "nested more than 10000 levels deep")
-			}
+		if err := validDeep(line); err != nil {
 			return KindNone, bad("line", "not valid JSON: "+shorten(err.Error()))
 		}
 	} else if err := fastjson.ValidateBytes(line); err != nil {

@@ -851,23 +851,50 @@ func checkUUID(t *testing.T, field string, u [36]byte) {
 	}
 }
 
-// TestDeepReasons: a line too deep for the parser is quarantined for what it is.
+// TestDeepReasons: a line too deep for the parser is quarantined for what it is, and an
+// ignored field nested however deep is ignored ("" means the line is accepted).
 func TestDeepReasons(t *testing.T) {
 	var v Validator
+	withExtra := func(extra string) string {
+		return strings.TrimSuffix(line(userMessage()), "}") + `,"extra":` + extra + "}"
+	}
 	for _, c := range []struct{ line, reason string }{
 		{" " + deepJSON(400), "line: not a JSON object (an array)"},
 		{line(userMessage(), "tags", raw(deepJSON(400))), "tags: element 0 must be a string, got array"},
 		{`["x"]`, "line: not a JSON object (an array)"},
-		// Deeper than any stack should go: refused before any recursive code sees it.
-		{deepJSON(3_000_000), "line: nested more than 10000 levels deep"},
-		{strings.TrimSuffix(line(userMessage()), "}") + `,"extra":` + deepJSON(10_001) + "}", "line: nested more than 10000 levels deep"},
+		// Deeper than any stack should go: checked without recursion.
+		{deepJSON(3_000_000), "line: not a JSON object (an array)"},
+		{withExtra(deepJSON(10_001)), ""},
+		{withExtra(deepJSON(1_000_000)), ""},
+		{withExtra(strings.Repeat(`{"a":[`, 200_000) + "1" + strings.Repeat("]}", 200_000)), ""},
+		{withExtra(strings.Repeat(`{"a":[`, 200_000) + "1" + strings.Repeat("]}", 199_999) + "]]"), "line: not valid JSON: invalid character ']'"},
 		{strings.TrimSuffix(line(userMessage(), "extra", raw(deepJSON(400))), "}"), "line: not valid JSON: unexpected end of JSON input"},
+		{withExtra(strings.Repeat("[", 400) + "01" + strings.Repeat("]", 400)), "line: not valid JSON: invalid character '1'"},
 		{`"x"`, "line: not a JSON object (a string)"},
 	} {
-		if _, err := v.Parse([]byte(c.line)); err == nil || err.Error() != c.reason {
+		_, err := v.Parse([]byte(c.line))
+		if c.reason == "" && err != nil || c.reason != "" && (err == nil || !strings.HasPrefix(err.Error(), c.reason)) {
 			t.Errorf("%.40s: %v, want %q", c.line, err, c.reason)
 		}
 	}
+}
+
+// FuzzValidDeep: the validator of deep lines agrees with encoding/json on every valid
+// UTF-8 input (within encoding/json's 10,000 levels).
+func FuzzValidDeep(f *testing.F) {
+	for _, l := range []string{line(userMessage()), line(channel()), deepJSON(20), `{"a":"[{\"","b":[{"c":"\\"}]}`,
+		` [ "]" , { "k" : "\\\"[" } ] `, `"[["`, `[]`, `7`, `-0.5e+3`, `01`, `1.`, `[1,]`, `{"a":1,}`, `{"a"}`, `"\u12"`,
+		"\"\x01\"", `[true,false,null]`, `nul`, `{} {}`, ` `, `[[[]],{}]`, `{"a":{"b":[{}]}}`} {
+		f.Add([]byte(l))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !utf8.Valid(data) {
+			return
+		}
+		if got, want := validDeep(data) == nil, json.Valid(data); got != want {
+			t.Fatalf("%q: validDeep %v, encoding/json %v (%v)", data, got, want, validDeep(data))
+		}
+	})
 }
 
 // FuzzPruneDeep: cutting valid JSON at any depth leaves valid JSON, and a cut deeper than
