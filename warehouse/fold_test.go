@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -68,5 +69,52 @@ func TestFoldMatchesEqualFold(t *testing.T) {
 	}
 	if bad > 0 {
 		t.Errorf("%d of %d pairs disagree", bad, len(pairs))
+	}
+}
+
+// TestFoldColumnMatchesFold checks that foldColumn's fast path gives fold's result: on
+// every rune up to U+2FFF alone and between ASCII, and on random strings of them (most
+// below foldFastBelow, some across it), NULL included.
+func TestFoldColumnMatchesFold(t *testing.T) {
+	db, err := duck.Open(context.Background(), duck.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// Values as lists of code points (no quoting to get wrong), joined in SQL.
+	var rows []string
+	for r := 1; r <= 0x2FFF; r++ {
+		if r >= 0xD800 && r <= 0xDFFF {
+			continue
+		}
+		rows = append(rows, fmt.Sprintf("([%d]), ([65, 98, %d, 90])", r, r))
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 3000 {
+		var l []string
+		limit := foldFastBelow
+		if rng.IntN(4) == 0 {
+			limit = 0x2000
+		}
+		for range 1 + rng.IntN(12) {
+			l = append(l, fmt.Sprint(1+rng.IntN(limit-1)))
+		}
+		rows = append(rows, "(["+strings.Join(l, ", ")+"])")
+	}
+	if _, err := db.SQL.Exec("CREATE TABLE s AS SELECT array_to_string(list_transform(l, x -> chr(x)), '') AS v FROM (VALUES " +
+		strings.Join(rows, ", ") + ") t(l) UNION ALL SELECT NULL"); err != nil {
+		t.Fatal(err)
+	}
+	var n, fast, differ int
+	q := fmt.Sprintf("SELECT count(*), count(*) FILTER (WHERE NOT regexp_matches(v, '[^\\x{0}-\\x{%X}]')), ", foldFastBelow-1) +
+		"count(*) FILTER (WHERE " + foldColumn("v") + " IS DISTINCT FROM " + fold("v") + ") FROM s"
+	if err := db.SQL.QueryRow(q).Scan(&n, &fast, &differ); err != nil {
+		t.Fatal(err)
+	}
+	if differ != 0 {
+		t.Fatalf("%d of %d values fold differently on the fast path", differ, n)
+	}
+	if n < 20000 || fast < 2000 {
+		t.Fatalf("%d values, %d on the fast path: the test does not exercise it", n, fast)
 	}
 }

@@ -440,7 +440,7 @@ func expandFold(stmt string) string {
 		}
 		j := strings.Index(stmt[i:], "}}")
 		expr := stmt[i+len("{{fold:") : i+j]
-		stmt = stmt[:i] + fold(expr) + stmt[i+j+2:]
+		stmt = stmt[:i] + foldColumn(expr) + stmt[i+j+2:]
 	}
 }
 

@@ -4,28 +4,26 @@ DELETE FROM message_traffic WHERE CAST(bucket AS DATE) IN (SELECT day FROM touch
 DELETE FROM user_activity WHERE CAST(bucket AS DATE) IN (SELECT day FROM touched_days WHERE dataset = 'messages');
 DELETE FROM intent_counts WHERE CAST(bucket AS DATE) IN (SELECT day FROM touched_days WHERE dataset = 'messages');
 
--- needs: messages
-CREATE OR REPLACE TEMP TABLE m AS
-SELECT org_uuid, env_uuid, bot_uuid, channel_uuid,
-       time_bucket(INTERVAL 15 MINUTE, CAST(created_at AS TIMESTAMP)) AS bucket,
-       created_at, direction = 'USER' AS is_user,
-       coalesce(minimum_confidence_achieved, false) AS understood,
-       user_id, intent
-FROM read_parquet({{messages}}, hive_partitioning = false);
+-- Each summary reads the files itself: a scan of the narrow columns costs less than
+-- materialising them once for all three (a temp table of 10M rows took 3.7-5.4 s and its
+-- three aggregates 7-10 s, against 6.9-7.4 s for the three direct scans; back to back).
 -- needs: messages
 INSERT INTO message_traffic
-SELECT org_uuid, env_uuid, bot_uuid, channel_uuid, bucket,
-       count(*) FILTER (WHERE is_user), count(*) FILTER (WHERE is_user AND understood),
-       count(*) FILTER (WHERE NOT is_user), min(created_at)
-FROM m GROUP BY ALL;
+SELECT org_uuid, env_uuid, bot_uuid, channel_uuid,
+       time_bucket(INTERVAL 15 MINUTE, CAST(created_at AS TIMESTAMP)) AS bucket,
+       count(*) FILTER (WHERE direction = 'USER'),
+       count(*) FILTER (WHERE direction = 'USER' AND coalesce(minimum_confidence_achieved, false)),
+       count(*) FILTER (WHERE direction <> 'USER'), min(created_at)
+FROM read_parquet({{messages}}, hive_partitioning = false) GROUP BY ALL;
 -- needs: messages
 INSERT INTO user_activity
-SELECT DISTINCT org_uuid, env_uuid, bot_uuid, channel_uuid, bucket, user_id
-FROM m WHERE is_user;
+SELECT DISTINCT org_uuid, env_uuid, bot_uuid, channel_uuid,
+       time_bucket(INTERVAL 15 MINUTE, CAST(created_at AS TIMESTAMP)) AS bucket, user_id
+FROM read_parquet({{messages}}, hive_partitioning = false) WHERE direction = 'USER';
 -- needs: messages
 INSERT INTO intent_counts
-SELECT org_uuid, env_uuid, bot_uuid, channel_uuid, bucket, intent, count(*)
-FROM m WHERE is_user AND intent IS NOT NULL AND intent <> ''
+SELECT org_uuid, env_uuid, bot_uuid, channel_uuid,
+       time_bucket(INTERVAL 15 MINUTE, CAST(created_at AS TIMESTAMP)) AS bucket, intent, count(*)
+FROM read_parquet({{messages}}, hive_partitioning = false)
+WHERE direction = 'USER' AND intent IS NOT NULL AND intent <> ''
 GROUP BY ALL;
--- needs: messages
-DROP TABLE m;
