@@ -135,9 +135,11 @@ func parseHour(name string, v *string, def int) (int, error) {
 }
 
 // parseChannels reads comma-separated channel UUIDs: elements trimmed, empty ones
-// ignored, case ignored. Nothing listed means all channels (nil).
+// ignored, case ignored, each listed once (a request line of up to 1 MB holds ~28,000).
+// Nothing listed means all channels (nil).
 func parseChannels(name string, values []string) ([]string, error) {
 	var out []string
+	var seen map[string]bool
 	for _, v := range values {
 		for _, e := range strings.Split(v, ",") {
 			e = strings.TrimSpace(e)
@@ -148,7 +150,13 @@ func parseChannels(name string, values []string) ([]string, error) {
 			if !parseUUID(e, &u) {
 				return nil, badParam(name, fmt.Sprintf("not a UUID: %q", e))
 			}
-			out = append(out, string(u[:]))
+			if seen == nil {
+				seen = map[string]bool{}
+			}
+			if c := string(u[:]); !seen[c] {
+				seen[c] = true
+				out = append(out, c)
+			}
 		}
 	}
 	return out, nil

@@ -256,6 +256,7 @@ func TestParseChannels(t *testing.T) {
 		{"mixed case", []string{"A31Db618-84F4-4b4B-948a-84A5B43d4318"}, []string{a}, false},
 		{"trimmed and empty elements", []string{" " + a + " ,, ,\t" + strings.ToUpper(b) + " ,"}, []string{a, b}, false},
 		{"repeated parameter", []string{a, "", b}, []string{a, b}, false},
+		{"listed twice, in any case", []string{b + "," + a + "," + strings.ToUpper(b), a}, []string{b, a}, false},
 		{"not a UUID", []string{a + ",nope"}, nil, true},
 		{"braces", []string{"{" + a + "}"}, nil, true},
 		{"urn", []string{"urn:uuid:" + a}, nil, true},

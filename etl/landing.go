@@ -217,9 +217,10 @@ func isBlank(line []byte) bool {
 	return true
 }
 
-// gzipMembers reads a gzip file of one or more members, as gzip(1) does: zero bytes after
-// the last member (the padding of a tape or a block device) end the file, while anything
-// else there is an error (compress/gzip alone reads the zeros as a bad member header).
+// gzipMembers reads a gzip file of one or more members. Zero bytes after the last member
+// (the padding of a tape or a block device) end the file, as gzip -d reads them
+// (compress/gzip alone reads them as a bad member header). Anything else after the
+// padding is damage here, an error (gzip -d only warns of "trailing garbage").
 type gzipMembers struct {
 	br *bufio.Reader
 	z  *gzip.Reader
