@@ -338,9 +338,9 @@ func (s *Snapshot) Stacking(q Query, intents bool) []StackChannel {
 	if t == nil {
 		return nil
 	}
-	rows, names := t.flows, t.flowNm
+	rows, names, days := t.flows, t.flowNm, t.flowDays
 	if intents {
-		rows, names = t.intents, t.intentNm
+		rows, names, days = t.intents, t.intentNm, t.intentDays
 	}
 	ok := t.allowed(q.Channels)
 	nch, ntop := len(t.channels), len(names)
@@ -353,12 +353,43 @@ func (s *Snapshot) Stacking(q Query, intents bool) []StackChannel {
 		defer countPool.Put(&counts)
 		totals = getCounts(ntop)
 		defer countPool.Put(&totals)
-		for i := lo; i < len(rows) && rows[i].hour < q.End; i++ {
-			r := &rows[i]
-			if ok[r.ch] && q.Mask.Pass(r.hour) {
-				counts[int(r.ch)*ntop+int(r.topic)] += int64(r.n)
-				totals[r.topic] += int64(r.n)
+		scan := func(i int, end int64) {
+			for ; i < len(rows) && rows[i].hour < end; i++ {
+				r := &rows[i]
+				if ok[r.ch] && q.Mask.Pass(r.hour) {
+					counts[int(r.ch)*ntop+int(r.topic)] += int64(r.n)
+					totals[r.topic] += int64(r.n)
+				}
 			}
+		}
+		// The whole days inside the range come from the running totals of the hours
+		// the window passes; only the hours before the first and after the last are
+		// scanned.
+		d0, d1 := floorDay(q.Start+23), floorDay(q.End)
+		if days != nil && days.stride == nch*ntop && d0 < d1 {
+			scan(lo, d0*24)
+			if a, b := days.between(d0, d1); a != nil {
+				for h := range 24 {
+					if !q.Mask[h] {
+						continue
+					}
+					for ch := range nch {
+						if !ok[ch] {
+							continue
+						}
+						k0 := h*nch*ntop + ch*ntop
+						for k := k0; k < k0+ntop; k++ {
+							if n := b[k] - a[k]; n != 0 {
+								counts[k-h*nch*ntop] += n
+								totals[k-k0] += n
+							}
+						}
+					}
+				}
+			}
+			scan(searchHour(len(rows), func(i int) int64 { return rows[i].hour }, d1*24), q.End)
+		} else {
+			scan(lo, q.End)
 		}
 		for ch := 0; ch < nch; ch++ {
 			for topic, n := range counts[ch*ntop : (ch+1)*ntop] {

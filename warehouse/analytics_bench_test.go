@@ -12,6 +12,7 @@ import (
 
 // BenchmarkDistinct measures the in-memory distinct counts on a real warehouse:
 // DASHBOARD_BENCH_DIR=bench-data/m10000000-d365 go test -bench Distinct ./warehouse
+// (users, stacked intents and conversations of the large bot, 30 days and a year)
 // (the snapshot of the make bench data set; skipped without it).
 func BenchmarkDistinct(b *testing.B) {
 	dir := os.Getenv("DASHBOARD_BENCH_DIR")
@@ -35,6 +36,10 @@ func BenchmarkDistinct(b *testing.B) {
 	}
 	first, last := t.users[0].hour, t.users[len(t.users)-1].hour
 	b.Logf("users %d, user events %d, hour counts %d, conversations' hours %d..%d", t.nUsers, len(t.users), len(t.counts), first, last)
+	if t.intentDays != nil && t.flowDays != nil {
+		b.Logf("intent rows %d, running day totals %d (stride %d); flow rows %d, totals %d", len(t.intents),
+			len(t.intentDays.cum), t.intentDays.stride, len(t.flows), len(t.flowDays.cum))
+	}
 	for _, days := range []int64{30, 365} {
 		r := rand.New(rand.NewPCG(1, 2))
 		queries := make([]Query, 64)
@@ -55,6 +60,11 @@ func BenchmarkDistinct(b *testing.B) {
 				snap.Users(q, cal)
 				q.Start, q.End = 2*q.Start-q.End, q.Start
 				snap.UsersTotal(q)
+			}
+		})
+		b.Run("intents-"+itoa(days), func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				snap.Stacking(queries[i%len(queries)], true)
 			}
 		})
 		b.Run("conversations-"+itoa(days), func(b *testing.B) {

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/dashboard-analytics/dashboard/internal/calendar"
 	"github.com/dashboard-analytics/dashboard/internal/duck"
 )
 
@@ -101,6 +102,8 @@ type tenantData struct {
 	intentNm []string
 	flows    []topicCount
 	flowNm   []string
+	// Running totals of intents and flows at each day boundary (nil when too large).
+	intentDays, flowDays *dayTotals
 	// Dictionaries, used only while loading (an incremental refresh extends them).
 	userIdx, intentIdx, flowIdx map[string]int32
 }
@@ -381,8 +384,61 @@ func (w *Warehouse) loadSnapshot(ctx context.Context, prev *Snapshot, days []str
 		t.runs, t.runIDs = userRuns(t.users)
 		t.intents = mergeByHour(t.intents, n[2], func(c *topicCount) int64 { return c.hour })
 		t.flows = mergeByHour(t.flows, n[3], func(c *topicCount) int64 { return c.hour })
+		t.intentDays = buildDayTotals(t.intents, len(t.channels), len(t.intentNm))
+		t.flowDays = buildDayTotals(t.flows, len(t.channels), len(t.flowNm))
 	}
 	return s, nil
+}
+
+// dayTotals are the running totals of a tenant's topic counts at each UTC day boundary,
+// by hour of day: cum[(d*24+h)*stride + ch*ntop + topic] sums n over the rows before day
+// first+d at hour of day h (stride = channels × topics). The counts of the whole days of
+// a range, under any hour window, are then differences of two blocks of it, not a scan
+// of every hour's rows: a year of the large bot's intents took 1.5 ms of CPU (go test
+// -bench Distinct/intents ./warehouse). Its intents take 0.85M entries (6.8 MB).
+type dayTotals struct {
+	first  int64 // days since the epoch of the first row
+	stride int
+	cum    []int64
+}
+
+// maxDayTotals caps the entries of one dayTotals (32 MB); past it the scan serves.
+const maxDayTotals = 1 << 22
+
+func buildDayTotals(rows []topicCount, nch, ntop int) *dayTotals {
+	stride := nch * ntop
+	if len(rows) == 0 || stride == 0 {
+		return nil
+	}
+	first, last := floorDay(rows[0].hour), floorDay(rows[len(rows)-1].hour)
+	days := last - first + 1
+	block := 24 * int64(stride)
+	if days > maxDayTotals || (days+1)*block > maxDayTotals {
+		return nil
+	}
+	cum := make([]int64, (days+1)*block)
+	i := 0
+	for d := range days {
+		cur := cum[(d+1)*block : (d+2)*block]
+		copy(cur, cum[d*block:(d+1)*block])
+		for end := (first + d + 1) * 24; i < len(rows) && rows[i].hour < end; i++ {
+			r := &rows[i]
+			cur[calendar.HourOfDay(r.hour)*stride+int(r.ch)*ntop+int(r.topic)] += int64(r.n)
+		}
+	}
+	return &dayTotals{first: first, stride: stride, cum: cum}
+}
+
+// between returns the blocks of cum for days d0 and d1 (days since the epoch), clamped
+// to the days the rows cover, or nil, nil when no day is left between them.
+func (dt *dayTotals) between(d0, d1 int64) (lo, hi []int64) {
+	block := 24 * int64(dt.stride)
+	n := int64(len(dt.cum))/block - 1
+	a, b := min(max(d0-dt.first, 0), n), min(max(d1-dt.first, 0), n)
+	if a >= b {
+		return nil, nil
+	}
+	return dt.cum[a*block : (a+1)*block], dt.cum[b*block : (b+1)*block]
 }
 
 type rowScanner interface{ Scan(dest ...any) error }
