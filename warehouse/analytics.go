@@ -365,8 +365,7 @@ func (s *Snapshot) Stacking(q Query, intents bool) []StackChannel {
 		// The whole days inside the range come from the running totals of the hours
 		// the window passes; only the hours before the first and after the last are
 		// scanned.
-		d0, d1 := floorDay(q.Start+23), floorDay(q.End)
-		if days != nil && days.stride == nch*ntop && d0 < d1 {
+		if d0, d1, whole := days.wholeDays(rows, nch*ntop, q.Start, q.End); whole {
 			scan(lo, d0*24)
 			if a, b := days.between(d0, d1); a != nil {
 				for h := range 24 {

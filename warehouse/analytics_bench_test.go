@@ -40,6 +40,12 @@ func BenchmarkDistinct(b *testing.B) {
 		b.Logf("intent rows %d, running day totals %d (stride %d); flow rows %d, totals %d", len(t.intents),
 			len(t.intentDays.cum), t.intentDays.stride, len(t.flows), len(t.flowDays.cum))
 	}
+	b.Run("day-totals-build", func(b *testing.B) {
+		for b.Loop() {
+			buildDayTotals(t.intents, len(t.channels), len(t.intentNm))
+			buildDayTotals(t.flows, len(t.channels), len(t.flowNm))
+		}
+	})
 	for _, days := range []int64{30, 365} {
 		r := rand.New(rand.NewPCG(1, 2))
 		queries := make([]Query, 64)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -246,8 +247,12 @@ func (w *Warehouse) loadSnapshot(ctx context.Context, prev *Snapshot, days []str
 		dayFilter = " WHERE CAST(bucket AS DATE) IN (" + strings.Join(lits, ", ") + ")"
 		keep := func(hour int64) bool { return !touched[floorDay(hour)] }
 		for k, ot := range prev.tenants {
+			// The topic dictionaries are cloned: a refresh that fails after adding names to
+			// shared maps would leave the previous snapshot's maps naming indexes past its
+			// name lists, and the next refresh would give two names one index. (User ids
+			// are numbered by the map's own length, so a stale entry only wastes a number.)
 			t := &tenantData{firstAt: ot.firstAt, hasData: ot.hasData, nUsers: ot.nUsers,
-				userIdx: ot.userIdx, intentIdx: ot.intentIdx, flowIdx: ot.flowIdx,
+				userIdx: ot.userIdx, intentIdx: maps.Clone(ot.intentIdx), flowIdx: maps.Clone(ot.flowIdx),
 				intentNm: ot.intentNm, flowNm: ot.flowNm, chanIdx: make(map[string]int32, len(ot.chanIdx))}
 			for uuid, i := range ot.chanIdx {
 				t.chanIdx[uuid] = i
@@ -402,8 +407,14 @@ type dayTotals struct {
 	cum    []int64
 }
 
-// maxDayTotals caps the entries of one dayTotals (32 MB); past it the scan serves.
-const maxDayTotals = 1 << 22
+// maxDayTotals caps the entries of one dayTotals (32 MB; a tenant has two: intents and
+// flows), and a dayTotals holds at most dayTotalsPerRow entries per row it sums (plus a
+// floor of minDayTotals): sparse data keeps its scan instead of a mostly empty table.
+const (
+	maxDayTotals    = 1 << 22
+	dayTotalsPerRow = 4
+	minDayTotals    = 1 << 16
+)
 
 func buildDayTotals(rows []topicCount, nch, ntop int) *dayTotals {
 	stride := nch * ntop
@@ -413,8 +424,14 @@ func buildDayTotals(rows []topicCount, nch, ntop int) *dayTotals {
 	first, last := floorDay(rows[0].hour), floorDay(rows[len(rows)-1].hour)
 	days := last - first + 1
 	block := 24 * int64(stride)
-	if days > maxDayTotals || (days+1)*block > maxDayTotals {
+	if days > maxDayTotals || (days+1)*block > min(maxDayTotals, max(minDayTotals, dayTotalsPerRow*int64(len(rows)))) {
 		return nil
+	}
+	for i := range rows {
+		if r := &rows[i]; r.ch < 0 || int(r.ch) >= nch || r.topic < 0 || int(r.topic) >= ntop ||
+			(i > 0 && r.hour < rows[i-1].hour) {
+			return nil // not the layout the totals assume: the scan serves
+		}
 	}
 	cum := make([]int64, (days+1)*block)
 	i := 0
@@ -427,6 +444,22 @@ func buildDayTotals(rows []topicCount, nch, ntop int) *dayTotals {
 		}
 	}
 	return &dayTotals{first: first, stride: stride, cum: cum}
+}
+
+// wholeDays returns the whole UTC days [d0, d1) of the hours [start, end) that are
+// worth taking from the totals: some, and more rows in them than a few passes over the
+// totals' 24 × stride entries would cost. ok is false when the rows are to be scanned.
+func (dt *dayTotals) wholeDays(rows []topicCount, stride int, start, end int64) (d0, d1 int64, ok bool) {
+	if dt == nil || dt.stride != stride {
+		return 0, 0, false
+	}
+	d0, d1 = floorDay(start+23), floorDay(end)
+	if d0 >= d1 {
+		return 0, 0, false
+	}
+	hourAt := func(i int) int64 { return rows[i].hour }
+	n := searchHour(len(rows), hourAt, d1*24) - searchHour(len(rows), hourAt, d0*24)
+	return d0, d1, n > 8*stride
 }
 
 // between returns the blocks of cum for days d0 and d1 (days since the epoch), clamped

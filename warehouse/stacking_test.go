@@ -61,7 +61,7 @@ func TestStackingMatchesBruteForce(t *testing.T) {
 			span = 1 + r.Int64N(30)
 		}
 		q := Query{Tenant: k, Start: from, End: from + span, Mask: calendar.NewMask(0, 23)}
-		if i%2 == 1 {
+		if r.IntN(2) == 0 {
 			q.Mask = calendar.NewMask(r.IntN(24), r.IntN(24))
 		}
 		allowed := []bool{true, true, true}
@@ -73,7 +73,7 @@ func TestStackingMatchesBruteForce(t *testing.T) {
 				}
 			}
 		}
-		if floorDay(q.Start+23) < floorDay(q.End) {
+		if _, _, ok := td.intentDays.wholeDays(td.intents, nChannels*nTopics, q.Start, q.End); ok {
 			wholeDays++
 		}
 		for _, intents := range []bool{true, false} {
@@ -114,5 +114,28 @@ func TestStackingMatchesBruteForce(t *testing.T) {
 	}
 	if wholeDays < 200 {
 		t.Fatalf("only %d queries took the day totals", wholeDays)
+	}
+}
+
+// TestDayTotalsRefuseOtherLayouts: the totals are not built (the scan serves) for rows
+// naming a channel or topic past the dictionaries, rows out of hour order, or rows too
+// sparse for a dense table.
+func TestDayTotalsRefuseOtherLayouts(t *testing.T) {
+	rows := []topicCount{{hour: 10, ch: 0, topic: 0, n: 1}, {hour: 40, ch: 1, topic: 2, n: 2}}
+	if buildDayTotals(rows, 2, 3) == nil {
+		t.Fatal("no totals for rows within the layout")
+	}
+	for name, c := range map[string]struct {
+		rows      []topicCount
+		nch, ntop int
+	}{
+		"topic past the names":  {[]topicCount{{hour: 10, ch: 0, topic: 3, n: 1}}, 2, 3},
+		"channel past the list": {[]topicCount{{hour: 10, ch: 2, topic: 0, n: 1}}, 2, 3},
+		"out of hour order":     {[]topicCount{rows[1], rows[0]}, 2, 3},
+		"sparse":                {[]topicCount{{hour: 0, n: 1}, {hour: 24 * 3000, n: 1}}, 2, 3},
+	} {
+		if buildDayTotals(c.rows, c.nch, c.ntop) != nil {
+			t.Errorf("%s: totals built", name)
+		}
 	}
 }
