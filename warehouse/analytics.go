@@ -353,8 +353,9 @@ func (s *Snapshot) Stacking(q Query, intents bool) []StackChannel {
 		defer countPool.Put(&counts)
 		totals = getCounts(ntop)
 		defer countPool.Put(&totals)
-		scan := func(i int, end int64) {
-			for ; i < len(rows) && rows[i].hour < end; i++ {
+		hi := searchHour(len(rows), func(i int) int64 { return rows[i].hour }, q.End)
+		scan := func(i, j int) { // rows i..j-1
+			for ; i < j; i++ {
 				r := &rows[i]
 				if ok[r.ch] && q.Mask.Pass(r.hour) {
 					counts[int(r.ch)*ntop+int(r.topic)] += int64(r.n)
@@ -365,8 +366,8 @@ func (s *Snapshot) Stacking(q Query, intents bool) []StackChannel {
 		// The whole days inside the range come from the running totals of the hours
 		// the window passes; only the hours before the first and after the last are
 		// scanned.
-		if d0, d1, whole := days.wholeDays(rows, nch*ntop, q.Start, q.End); whole {
-			scan(lo, d0*24)
+		if d0, d1, i0, i1, whole := days.wholeDays(rows, nch*ntop, q.Start, q.End); whole {
+			scan(lo, i0)
 			if a, b := days.between(d0, d1); a != nil {
 				for h := range 24 {
 					if !q.Mask[h] {
@@ -386,9 +387,9 @@ func (s *Snapshot) Stacking(q Query, intents bool) []StackChannel {
 					}
 				}
 			}
-			scan(searchHour(len(rows), func(i int) int64 { return rows[i].hour }, d1*24), q.End)
+			scan(i1, hi)
 		} else {
-			scan(lo, q.End)
+			scan(lo, hi)
 		}
 		for ch := 0; ch < nch; ch++ {
 			for topic, n := range counts[ch*ntop : (ch+1)*ntop] {

@@ -448,18 +448,19 @@ func buildDayTotals(rows []topicCount, nch, ntop int) *dayTotals {
 
 // wholeDays returns the whole UTC days [d0, d1) of the hours [start, end) that are
 // worth taking from the totals: some, and more rows in them than a few passes over the
-// totals' 24 × stride entries would cost. ok is false when the rows are to be scanned.
-func (dt *dayTotals) wholeDays(rows []topicCount, stride int, start, end int64) (d0, d1 int64, ok bool) {
+// totals' 24 × stride entries would cost. i0 and i1 are the first rows of d0 and d1; ok
+// is false when the rows are to be scanned.
+func (dt *dayTotals) wholeDays(rows []topicCount, stride int, start, end int64) (d0, d1 int64, i0, i1 int, ok bool) {
 	if dt == nil || dt.stride != stride {
-		return 0, 0, false
+		return 0, 0, 0, 0, false
 	}
 	d0, d1 = floorDay(start+23), floorDay(end)
 	if d0 >= d1 {
-		return 0, 0, false
+		return 0, 0, 0, 0, false
 	}
 	hourAt := func(i int) int64 { return rows[i].hour }
-	n := searchHour(len(rows), hourAt, d1*24) - searchHour(len(rows), hourAt, d0*24)
-	return d0, d1, n > 8*stride
+	i0, i1 = searchHour(len(rows), hourAt, d0*24), searchHour(len(rows), hourAt, d1*24)
+	return d0, d1, i0, i1, i1-i0 > 8*stride
 }
 
 // between returns the blocks of cum for days d0 and d1 (days since the epoch), clamped

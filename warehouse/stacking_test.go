@@ -73,7 +73,7 @@ func TestStackingMatchesBruteForce(t *testing.T) {
 				}
 			}
 		}
-		if _, _, ok := td.intentDays.wholeDays(td.intents, nChannels*nTopics, q.Start, q.End); ok {
+		if _, _, _, _, ok := td.intentDays.wholeDays(td.intents, nChannels*nTopics, q.Start, q.End); ok {
 			wholeDays++
 		}
 		for _, intents := range []bool{true, false} {

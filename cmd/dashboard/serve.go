@@ -181,7 +181,7 @@ func serveHTTP(ctx context.Context, env *cmdEnv, h http.Handler, ready func(addr
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      s.RequestTimeout + 30*time.Second,
 		IdleTimeout:       120 * time.Second,
-		// As net/http's default: a request line of ~27,000 channel UUIDs still reaches
+		// As net/http's default: a request line of ~28,000 channel UUIDs still reaches
 		// the router (and its JSON errors); past about 1 MB the server answers a plain 431.
 		MaxHeaderBytes: http.DefaultMaxHeaderBytes,
 	}
