@@ -370,7 +370,7 @@ func scanStrings(ctx context.Context, tx *sql.Tx, q string) ([]string, error) {
 // file list of that dataset; a statement marked "-- needs: name" is skipped when the
 // dataset has no files; a statement marked "-- only: bulk" runs only when bulk is set,
 // one marked "-- only: incremental" only when it is not; {{fold:expr}} becomes the
-// folding expression of expr.
+// folding expression of expr and {{bucket:expr}} its summary bucket (expandMacros).
 func (w *Warehouse) runScript(ctx context.Context, tx *sql.Tx, name string, files map[string][]string, bulk bool) error {
 	body, err := sqlFiles.ReadFile("sql/" + name)
 	if err != nil {
@@ -395,7 +395,7 @@ func (w *Warehouse) runScript(ctx context.Context, tx *sql.Tx, name string, file
 		if skip {
 			continue
 		}
-		stmt = expandFold(stmt)
+		stmt = expandMacros(stmt)
 		t0 := time.Now()
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("%s: %w\nin: %s", name, err, firstLine(stmt))
@@ -432,16 +432,28 @@ func onlyComments(s string) bool {
 	return true
 }
 
-func expandFold(stmt string) string {
-	for {
-		i := strings.Index(stmt, "{{fold:")
-		if i < 0 {
-			return stmt
+// bucketSQL is the summaries' bucket of a TIMESTAMPTZ expression: its 15-minute UTC
+// bucket (every real time-zone offset is a multiple of 15 minutes).
+func bucketSQL(expr string) string {
+	return "time_bucket(INTERVAL 15 MINUTE, CAST(" + expr + " AS TIMESTAMP))"
+}
+
+// expandMacros replaces {{fold:expr}} and {{bucket:expr}} by their SQL.
+func expandMacros(stmt string) string {
+	for _, m := range []struct {
+		open string
+		sql  func(string) string
+	}{{"{{fold:", foldColumn}, {"{{bucket:", bucketSQL}} {
+		for {
+			i := strings.Index(stmt, m.open)
+			if i < 0 {
+				break
+			}
+			j := strings.Index(stmt[i:], "}}")
+			stmt = stmt[:i] + m.sql(stmt[i+len(m.open):i+j]) + stmt[i+j+2:]
 		}
-		j := strings.Index(stmt[i:], "}}")
-		expr := stmt[i+len("{{fold:") : i+j]
-		stmt = stmt[:i] + foldColumn(expr) + stmt[i+j+2:]
 	}
+	return stmt
 }
 
 func firstLine(s string) string {

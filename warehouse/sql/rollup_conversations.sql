@@ -7,13 +7,13 @@ DELETE FROM flow_counts WHERE CAST(bucket AS DATE) IN (SELECT day FROM touched_d
 -- needs: conversations
 INSERT INTO conversation_traffic
 SELECT org_uuid, env_uuid, bot_uuid, channel_uuid,
-       time_bucket(INTERVAL 15 MINUTE, CAST(started_at AS TIMESTAMP)) AS bucket, count(*), min(started_at)
+       {{bucket:started_at}} AS bucket, count(*), min(started_at)
 FROM read_parquet({{conversations}}, hive_partitioning = false) GROUP BY ALL;
 -- needs: conversations
 INSERT INTO flow_counts
 SELECT org_uuid, env_uuid, bot_uuid, channel_uuid, bucket, flow, count(*)
 FROM (SELECT org_uuid, env_uuid, bot_uuid, channel_uuid,
-             time_bucket(INTERVAL 15 MINUTE, CAST(started_at AS TIMESTAMP)) AS bucket,
+             {{bucket:started_at}} AS bucket,
              unnest(list_distinct(flows)) AS flow
       FROM read_parquet({{conversations}}, hive_partitioning = false))
 GROUP BY ALL;

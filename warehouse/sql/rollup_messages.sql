@@ -1,5 +1,6 @@
 -- Rolls the message partitions of the days in `touched_days` into the summaries.
 -- {{messages}} is the list of the lake's message files of those days.
+-- {{bucket:x}} is the 15-minute UTC bucket of x (bucketSQL in rollup.go).
 DELETE FROM message_traffic WHERE CAST(bucket AS DATE) IN (SELECT day FROM touched_days WHERE dataset = 'messages');
 DELETE FROM user_activity WHERE CAST(bucket AS DATE) IN (SELECT day FROM touched_days WHERE dataset = 'messages');
 DELETE FROM intent_counts WHERE CAST(bucket AS DATE) IN (SELECT day FROM touched_days WHERE dataset = 'messages');
@@ -10,7 +11,7 @@ DELETE FROM intent_counts WHERE CAST(bucket AS DATE) IN (SELECT day FROM touched
 -- needs: messages
 INSERT INTO message_traffic
 SELECT org_uuid, env_uuid, bot_uuid, channel_uuid,
-       time_bucket(INTERVAL 15 MINUTE, CAST(created_at AS TIMESTAMP)) AS bucket,
+       {{bucket:created_at}} AS bucket,
        count(*) FILTER (WHERE direction = 'USER'),
        count(*) FILTER (WHERE direction = 'USER' AND coalesce(minimum_confidence_achieved, false)),
        count(*) FILTER (WHERE direction <> 'USER'), min(created_at)
@@ -18,12 +19,12 @@ FROM read_parquet({{messages}}, hive_partitioning = false) GROUP BY ALL;
 -- needs: messages
 INSERT INTO user_activity
 SELECT DISTINCT org_uuid, env_uuid, bot_uuid, channel_uuid,
-       time_bucket(INTERVAL 15 MINUTE, CAST(created_at AS TIMESTAMP)) AS bucket, user_id
+       {{bucket:created_at}} AS bucket, user_id
 FROM read_parquet({{messages}}, hive_partitioning = false) WHERE direction = 'USER';
 -- needs: messages
 INSERT INTO intent_counts
 SELECT org_uuid, env_uuid, bot_uuid, channel_uuid,
-       time_bucket(INTERVAL 15 MINUTE, CAST(created_at AS TIMESTAMP)) AS bucket, intent, count(*)
+       {{bucket:created_at}} AS bucket, intent, count(*)
 FROM read_parquet({{messages}}, hive_partitioning = false)
 WHERE direction = 'USER' AND intent IS NOT NULL AND intent <> ''
 GROUP BY ALL;
