@@ -222,7 +222,7 @@ func keptBody(body, taken []byte) ([]byte, bool) {
 func writeAnswer(w http.ResponseWriter, r *http.Request, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("Vary", "Accept-Encoding")
+	h.Add("Vary", "Accept-Encoding") // added: CORS may have said Vary: Origin
 	if acceptsGzip(r) {
 		h.Set("Content-Encoding", "gzip")
 	}

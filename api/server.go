@@ -32,6 +32,9 @@ type Config struct {
 	// Tokens maps a bearer token to the organizations it opens; nil with NoAuth.
 	Tokens map[string][]string
 	NoAuth bool
+	// CORSOrigins are the browser origins (scheme://host[:port], or "*") that may call
+	// the API cross-origin; none = CORS off.
+	CORSOrigins []string
 }
 
 // Server is the API.
@@ -40,6 +43,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	router  *mux.Router
+	handler http.Handler // the router, behind CORS when origins are configured
 	tokens  map[[32]byte]map[string]bool
 	cache   *answerCache
 	heavy   chan struct{}
@@ -67,11 +71,12 @@ func New(wh *warehouse.Warehouse, cfg Config, log *slog.Logger) *Server {
 		s.tokens[sha256.Sum256([]byte(tok))] = set
 	}
 	s.router = s.routes()
+	s.handler = newCORS(cfg.CORSOrigins, s.router)
 	return s
 }
 
 // Handler is the API's HTTP handler.
-func (s *Server) Handler() http.Handler { return s.router }
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Router exposes the router (the OpenAPI test walks it).
 func (s *Server) Router() *mux.Router { return s.router }
@@ -125,16 +130,7 @@ func (s *Server) routes() *mux.Router {
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		// RFC 9110: a 405 says which methods the resource takes.
-		var allowed []string
-		for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
-			probe := req.Clone(req.Context())
-			probe.Method = m
-			var match mux.RouteMatch
-			if r.Match(probe, &match) && match.MatchErr == nil {
-				allowed = append(allowed, m)
-			}
-		}
-		if len(allowed) > 0 {
+		if allowed := routeMethods(r, req); len(allowed) > 0 {
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
 		}
 		writeError(w, req, http.StatusMethodNotAllowed, "method "+req.Method+" is not allowed on "+req.URL.Path)

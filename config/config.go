@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -42,8 +43,9 @@ type Settings struct {
 	MaxHeavy       int // concurrent heavy queries (lists, details)
 	NoListIndex    bool
 
-	AuthTokens string
-	NoAuth     bool
+	AuthTokens  string
+	NoAuth      bool
+	CORSOrigins string // browser origins that may call the API cross-origin ("" = none)
 
 	ReportWorkers           int
 	ReportRetentionDays     int
@@ -103,6 +105,7 @@ func (s *Settings) table() []setting {
 		{"no-list-index", "answer conversations/list, messages/list and conversations/details in DuckDB only, without the in-memory list index (saves its memory)", &s.NoListIndex},
 		{"auth-tokens", "bearer tokens: token=orgUUID[,orgUUID…];token=…", &s.AuthTokens},
 		{"no-auth", "turn the bearer-token check off (local demos only)", &s.NoAuth},
+		{"cors-origins", "browser origins allowed to call the API cross-origin: scheme://host[:port], comma-separated, or * (empty = CORS off)", &s.CORSOrigins},
 		{"report-workers", "report jobs run at once", &s.ReportWorkers},
 		{"report-retention-days", "days a report file is kept", &s.ReportRetentionDays},
 		{"lake-retention-days", "days of messages and conversations kept in the lake and warehouse (0 = forever); enforced nightly", &s.LakeRetentionDays},
@@ -321,6 +324,9 @@ func (s *Settings) Validate() error {
 	if _, err := ParseTokens(s.AuthTokens); err != nil {
 		check(false, "auth-tokens", err.Error())
 	}
+	if _, err := ParseOrigins(s.CORSOrigins); err != nil {
+		check(false, "cors-origins", err.Error())
+	}
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errors.Join(errs...)
 }
@@ -361,6 +367,28 @@ func ParseTokens(spec string) (map[string][]string, error) {
 		if len(out[tok]) == 0 {
 			return nil, errors.New("a token must list at least one organization")
 		}
+	}
+	return out, nil
+}
+
+// ParseOrigins reads "scheme://host[:port],…" (or "*", any origin) into the origins a
+// browser sends in its Origin header. Spaces around elements and empty elements are
+// ignored; a trailing "/" is dropped. An origin has no path, query, user or fragment.
+func ParseOrigins(spec string) ([]string, error) {
+	var out []string
+	for o := range strings.SplitSeq(spec, ",") {
+		o = strings.TrimSuffix(strings.TrimSpace(o), "/")
+		if o == "" {
+			continue
+		}
+		if o != "*" {
+			u, err := url.Parse(o)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+				u.Path != "" || u.RawQuery != "" || u.User != nil || u.Fragment != "" || strings.Contains(o, "*") {
+				return nil, fmt.Errorf("%q is not an origin: write scheme://host[:port] (e.g. https://dash.example.com), or * for any", o)
+			}
+		}
+		out = append(out, o)
 	}
 	return out, nil
 }

@@ -2,9 +2,11 @@ package config
 
 import (
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +59,8 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		{"", map[string]string{"DASHBOARD_SCHEDULE_NIGHTLY": "every night"}, nil, "schedule-nightly"},
 		{"", map[string]string{"DASHBOARD_WORKERS": "two"}, nil, "workers"},
 		{"", map[string]string{"DASHBOARD_AUTH_TOKENS": "t=not-a-uuid"}, nil, "auth-tokens"},
+		{"", map[string]string{"DASHBOARD_CORS_ORIGINS": "dash.example.com"}, nil, "cors-origins"},
+		{"cors_origins: 'https://dash.example.com/app'\n", map[string]string{}, nil, "cors-origins"},
 		{"no_such_setting: 1\n", map[string]string{}, nil, "no_such_setting"},
 		{"", map[string]string{"DASHBOARD_LOG_LEVEL": "loud"}, nil, "log-level"},
 		{"", map[string]string{}, []string{"--memory-limit", "lots"}, "memory-limit"},
@@ -95,6 +99,25 @@ func TestParseTokens(t *testing.T) {
 	}
 }
 
+func TestParseOrigins(t *testing.T) {
+	got, err := ParseOrigins(" https://dash.example.com/ ,, http://localhost:3000,*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"https://dash.example.com", "http://localhost:3000", "*"}; !slices.Equal(got, want) {
+		t.Errorf("origins %q, want %q", got, want)
+	}
+	if got, err := ParseOrigins(" , "); err != nil || len(got) != 0 {
+		t.Errorf("only separators: %q, %v; want none", got, err)
+	}
+	for _, bad := range []string{"dash.example.com", "ftp://dash.example.com", "https://", "https://dash.example.com/app",
+		"https://dash.example.com?x=1", "https://u@dash.example.com", "https://*.example.com", "https://dash.example.com#top"} {
+		if _, err := ParseOrigins(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
 func TestMemoryLimitSizes(t *testing.T) {
 	for _, ok := range []string{"4GB", "512MB", "1.5GiB", "100 mb", "0.5GB", "2TB", "1000000b", "4G", "4 GiB", "none", "-1", ""} {
 		if !memoryLimit.MatchString(ok) {
@@ -117,5 +140,30 @@ func TestMemoryBytes(t *testing.T) {
 		if n, ok := s.MemoryBytes(); n != c.want || ok != c.ok {
 			t.Errorf("MemoryBytes(%q) = %d, %t; want %d, %t", c.in, n, ok, c.want, c.ok)
 		}
+	}
+}
+
+// The README's settings table lists every setting with its flag, environment variable,
+// config key, default and usage, as the flags print them.
+func TestReadmeListsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Default()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	s.Register(fs)
+	rows := 0
+	for _, st := range s.table() {
+		f := fs.Lookup(st.name)
+		usage := strings.TrimSuffix(f.Usage, " (env "+envName(st.name)+")")
+		want := fmt.Sprintf("| `--%s` | `%s` | `%s` | `%s` | %s |", st.name, envName(st.name), fileKey(st.name), f.DefValue, usage)
+		if !strings.Contains(string(readme), want+"\n") {
+			t.Errorf("README has no row\n%s", want)
+		}
+		rows++
+	}
+	if got := strings.Count(string(readme), "\n| `--"); got != rows {
+		t.Errorf("README's settings table has %d rows, the settings are %d", got, rows)
 	}
 }

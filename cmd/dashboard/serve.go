@@ -120,7 +120,8 @@ func abandonStopped(ctx context.Context, env *cmdEnv, wh *warehouse.Warehouse) {
 
 func newAPI(wh *warehouse.Warehouse, env *cmdEnv) *api.Server {
 	s := &env.settings
-	tokens, _ := config.ParseTokens(s.AuthTokens) // validated at load
+	tokens, _ := config.ParseTokens(s.AuthTokens)    // validated at load
+	origins, _ := config.ParseOrigins(s.CORSOrigins) // validated at load
 	metrics := api.NewMetrics()
 	metrics.DirSize("dashboard_lake_bytes", "Size of the Parquet lake on disk.", func() int64 { return dirSize(s.LakeDir()) })
 	metrics.DirSize("dashboard_warehouse_bytes", "Size of the DuckDB warehouse on disk.", func() int64 { return dirSize(s.WarehouseDir()) })
@@ -128,7 +129,8 @@ func newAPI(wh *warehouse.Warehouse, env *cmdEnv) *api.Server {
 	return api.New(wh, api.Config{
 		MaxRangeDays: s.MaxRangeDays, MaxPageSize: s.MaxPageSize, MaxSample: s.MaxSample,
 		RequestTimeout: s.RequestTimeout, MaxHeavy: s.MaxHeavy, Tokens: tokens, NoAuth: s.NoAuth,
-		Metrics: metrics, MetricsElsewhere: s.MetricsAddr != "",
+		CORSOrigins: origins,
+		Metrics:     metrics, MetricsElsewhere: s.MetricsAddr != "",
 	}, env.log)
 }
 
