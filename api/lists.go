@@ -57,53 +57,77 @@ func extraQueryParams(route string) []any {
 	return nil
 }
 
+// pageNo is a requested page number. A number past int's range is still a page ("page
+// >= 1 … a page past the end is an empty page"): n saturates at math.MaxInt and digits
+// keeps the number as sent (without a sign or leading zeros) for the answer to echo.
+type pageNo struct {
+	n      int
+	digits string // set only when n saturated
+}
+
 // page reads page and size (defaults 1 and 5).
-func (s *Server) parsePage(q url.Values) (page, size int, err error) {
+func (s *Server) parsePage(q url.Values) (page pageNo, size int, err error) {
 	return parsePageCap(q, s.cfg.MaxPageSize)
 }
 
-func parsePageCap(q url.Values, maxSize int) (page, size int, err error) {
-	page, size = 1, 5
+func parsePageCap(q url.Values, maxSize int) (page pageNo, size int, err error) {
+	page, size = pageNo{n: 1}, 5
 	if v := q.Get("page"); v != "" {
-		if page, err = strconv.Atoi(v); err != nil || page < 1 {
-			return 0, 0, badParam("page", fmt.Sprintf("must be an integer >= 1, got %q", v))
+		n, err := strconv.Atoi(v)
+		switch {
+		case err == nil && n >= 1:
+			page.n = n
+		case errors.Is(err, strconv.ErrRange) && n > 0 && allDigits(strings.TrimPrefix(v, "+")): // beyond int
+			// (Atoi reports the overflow before it reads a later non-digit.)
+			page = pageNo{n: math.MaxInt, digits: strings.TrimLeft(strings.TrimPrefix(v, "+"), "0")}
+		default:
+			return pageNo{}, 0, badParam("page", fmt.Sprintf("must be an integer >= 1, got %q", v))
 		}
 	}
 	if v := q.Get("size"); v != "" {
 		if size, err = strconv.Atoi(v); err != nil || size < 1 || size > maxSize {
-			return 0, 0, badParam("size", fmt.Sprintf("must be an integer from 1 to %d, got %q", maxSize, v))
+			return pageNo{}, 0, badParam("size", fmt.Sprintf("must be an integer from 1 to %d, got %q", maxSize, v))
 		}
 	}
 	return page, size, nil
 }
 
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // parseList reads the parameters shared by both lists.
-func (s *Server) parseList(r *http.Request, searchBy, sorts []string, defSort string) (warehouse.ListFilter, int, int, error) {
+func (s *Server) parseList(r *http.Request, searchBy, sorts []string, defSort string) (warehouse.ListFilter, pageNo, int, error) {
 	q := r.URL.Query()
 	var f warehouse.ListFilter
 	rg, err := s.parseRange(queryInput(q))
 	if err != nil {
-		return f, 0, 0, err
+		return f, pageNo{}, 0, err
 	}
 	f.Query = rg.Query(tenantOf(r))
 	if f.SearchBy, err = enumParam("searchBy", q.Get("searchBy"), "", searchBy...); err != nil {
-		return f, 0, 0, err
+		return f, pageNo{}, 0, err
 	}
 	if f.SearchBy != "" {
 		f.Term = q.Get("searchTerm")
 		if f.Term == "" {
-			return f, 0, 0, badParam("searchTerm", "required when searchBy is given")
+			return f, pageNo{}, 0, badParam("searchTerm", "required when searchBy is given")
 		}
 		if !utf8.ValidString(f.Term) {
-			return f, 0, 0, badParam("searchTerm", notUTF8)
+			return f, pageNo{}, 0, badParam("searchTerm", notUTF8)
 		}
 	}
 	if f.Sort, err = enumParam("sort", q.Get("sort"), defSort, sorts...); err != nil {
-		return f, 0, 0, err
+		return f, pageNo{}, 0, err
 	}
 	ord, err := enumParam("order", q.Get("order"), "DESC", "ASC", "DESC")
 	if err != nil {
-		return f, 0, 0, err
+		return f, pageNo{}, 0, err
 	}
 	f.Desc = ord == "DESC"
 	maxSize := s.cfg.MaxPageSize
@@ -112,9 +136,9 @@ func (s *Server) parseList(r *http.Request, searchBy, sorts []string, defSort st
 	}
 	page, size, err := parsePageCap(q, maxSize)
 	if err != nil {
-		return f, 0, 0, err
+		return f, pageNo{}, 0, err
 	}
-	f.Offset, f.Max = pageOffset(page, size), size
+	f.Offset, f.Max = pageOffset(page.n, size), size
 	return f, page, size, nil
 }
 
@@ -187,34 +211,45 @@ func (s *Server) heavyQuery(w http.ResponseWriter, r *http.Request, fn func(ctx 
 	return false
 }
 
-func (j *jw) pageOf(page, size int, total int64, n int, content func()) {
+func (j *jw) pageOf(page pageNo, size int, total int64, n int, content func()) {
 	totalPages := (total + int64(size) - 1) / int64(size)
+	number := func() {
+		if page.digits != "" {
+			j.raw(page.digits)
+		} else {
+			j.int(int64(page.n))
+		}
+	}
 	j.raw(`{"content":[`)
 	content()
 	j.raw(`],"pageable":{"pageNumber":`)
-	j.int(int64(page))
+	number()
 	j.raw(`,"pageSize":`)
 	j.int(int64(size))
 	j.raw(`,"sort":{"sorted":true,"unsorted":false,"empty":false},"offset":`)
-	if page-1 > math.MaxInt64/size {
-		j.raw(new(big.Int).Mul(big.NewInt(int64(page-1)), big.NewInt(int64(size))).String())
-	} else {
-		j.int(int64(page-1) * int64(size))
+	switch {
+	case page.digits != "":
+		p, _ := new(big.Int).SetString(page.digits, 10)
+		j.raw(p.Mul(p.Sub(p, big.NewInt(1)), big.NewInt(int64(size))).String())
+	case page.n-1 > math.MaxInt64/size:
+		j.raw(new(big.Int).Mul(big.NewInt(int64(page.n-1)), big.NewInt(int64(size))).String())
+	default:
+		j.int(int64(page.n-1) * int64(size))
 	}
 	j.raw(`,"paged":true,"unpaged":false},"totalElements":`)
 	j.int(total)
 	j.raw(`,"totalPages":`)
 	j.int(totalPages)
 	j.raw(`,"last":`)
-	j.bool(int64(page) >= totalPages)
+	j.bool(int64(page.n) >= totalPages) // a saturated page is past every end
 	j.raw(`,"size":`)
 	j.int(int64(size))
 	j.raw(`,"number":`)
-	j.int(int64(page))
+	number()
 	j.raw(`,"sort":{"sorted":true,"unsorted":false,"empty":false},"numberOfElements":`)
 	j.int(int64(n))
 	j.raw(`,"first":`)
-	j.bool(page == 1)
+	j.bool(page.n == 1)
 	j.raw(`,"empty":`)
 	j.bool(n == 0)
 	j.byte('}')
@@ -363,7 +398,7 @@ func writeMessageRow(j *jw, snap *warehouse.Snapshot, k warehouse.TenantKey, m *
 
 // listPage answers one page of a list: the rows as JSON (Spring-style page), or as an
 // Arrow stream when the client asks for one.
-func listPage[R any](s *Server, w http.ResponseWriter, r *http.Request, kind string, f warehouse.ListFilter, page, size int,
+func listPage[R any](s *Server, w http.ResponseWriter, r *http.Request, kind string, f warehouse.ListFilter, page pageNo, size int,
 	list func(context.Context, warehouse.ListFilter) (int64, []R, error),
 	write func(*jw, *warehouse.Snapshot, warehouse.TenantKey, *R)) {
 	if wantsArrow(r) {

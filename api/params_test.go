@@ -407,21 +407,27 @@ func TestParsePage(t *testing.T) {
 		wantPage   int
 		wantSize   int
 		bad        string
+		wantDigits string // the page as echoed, when beyond int
 	}{
-		{nil, nil, 1, 5, ""},
-		{ptr(""), ptr(""), 1, 5, ""},
-		{ptr("1"), ptr("1"), 1, 1, ""},
-		{ptr("3"), ptr("100"), 3, 100, ""},
-		{ptr("1000000"), ptr("7"), 1000000, 7, ""},
-		{ptr("0"), nil, 0, 0, "page"},
-		{ptr("-1"), nil, 0, 0, "page"},
-		{ptr("x"), nil, 0, 0, "page"},
-		{ptr("1.0"), nil, 0, 0, "page"},
-		{ptr("99999999999999999999"), nil, 0, 0, "page"},
-		{nil, ptr("0"), 0, 0, "size"},
-		{nil, ptr("101"), 0, 0, "size"},
-		{nil, ptr("-5"), 0, 0, "size"},
-		{nil, ptr("ten"), 0, 0, "size"},
+		{nil, nil, 1, 5, "", ""},
+		{ptr(""), ptr(""), 1, 5, "", ""},
+		{ptr("1"), ptr("1"), 1, 1, "", ""},
+		{ptr("3"), ptr("100"), 3, 100, "", ""},
+		{ptr("1000000"), ptr("7"), 1000000, 7, "", ""},
+		{ptr("0"), nil, 0, 0, "page", ""},
+		{ptr("-1"), nil, 0, 0, "page", ""},
+		{ptr("x"), nil, 0, 0, "page", ""},
+		{ptr("1.0"), nil, 0, 0, "page", ""},
+		{ptr("99999999999999999999"), nil, math.MaxInt, 5, "", "99999999999999999999"}, // past every end: an empty page
+		{ptr("+000099999999999999999999"), ptr("9"), math.MaxInt, 9, "", "99999999999999999999"},
+		{ptr("9223372036854775807"), nil, math.MaxInt, 5, "", ""},
+		{ptr("-99999999999999999999"), nil, 0, 0, "page", ""},
+		{ptr("9999999999999999999x"), nil, 0, 0, "page", ""},
+		{ptr("99999999999999999999.0"), nil, 0, 0, "page", ""},
+		{nil, ptr("0"), 0, 0, "size", ""},
+		{nil, ptr("101"), 0, 0, "size", ""},
+		{nil, ptr("-5"), 0, 0, "size", ""},
+		{nil, ptr("ten"), 0, 0, "size", ""},
 	}
 	for _, c := range cases {
 		t.Run("page="+deref(c.page)+"&size="+deref(c.size), func(t *testing.T) {
@@ -437,8 +443,8 @@ func TestParsePage(t *testing.T) {
 				checkParamError(t, err, c.bad)
 				return
 			}
-			if err != nil || page != c.wantPage || size != c.wantSize {
-				t.Errorf("got %d, %d, %v; want %d, %d", page, size, err, c.wantPage, c.wantSize)
+			if err != nil || page.n != c.wantPage || page.digits != c.wantDigits || size != c.wantSize {
+				t.Errorf("got %+v, %d, %v; want %d (%q), %d", page, size, err, c.wantPage, c.wantDigits, c.wantSize)
 			}
 		})
 	}
@@ -462,13 +468,25 @@ func TestPageOffset(t *testing.T) {
 		}
 	}
 	var j jw
-	j.pageOf(math.MaxInt, 100, 7, 0, func() {})
+	j.pageOf(pageNo{n: math.MaxInt}, 100, 7, 0, func() {})
 	var page map[string]any
 	if err := json.Unmarshal(j.b, &page); err != nil {
 		t.Fatalf("%v: %s", err, j.b)
 	}
 	if !strings.Contains(string(j.b), `"offset":922337203685477580600,`) {
 		t.Errorf("offset of page 2^63-1, size 100: %s", j.b)
+	}
+	// A page beyond int is echoed as sent, its offset exact, and it is the last page.
+	j = jw{}
+	j.pageOf(pageNo{n: math.MaxInt, digits: "99999999999999999999"}, 5, 7, 0, func() {})
+	for _, want := range []string{`"pageNumber":99999999999999999999,`, `"offset":499999999999999999990,`,
+		`"number":99999999999999999999,`, `"last":true,`, `"first":false,`, `"totalPages":2,`} {
+		if !strings.Contains(string(j.b), want) {
+			t.Errorf("page 99999999999999999999, size 5: %s lacks %s", j.b, want)
+		}
+	}
+	if err := json.Unmarshal(j.b, &page); err != nil {
+		t.Fatalf("%v: %s", err, j.b)
 	}
 }
 
@@ -539,12 +557,18 @@ func FuzzParseRange(f *testing.F) {
 		if p, sz, err := s.parsePage(url.Values{"page": {page}, "size": {size}}); err != nil {
 			checkNamed(t, err, "page", "size")
 		} else {
-			if p < 1 || sz < 1 || sz > s.cfg.MaxPageSize {
-				t.Errorf("page %d size %d accepted", p, sz)
+			if p.n < 1 || sz < 1 || sz > s.cfg.MaxPageSize || (p.digits != "" && p.n != math.MaxInt) {
+				t.Errorf("page %+v size %d accepted", p, sz)
 			}
-			off := pageOffset(p, sz)
-			if off < 0 || (off != math.MaxInt && off != (p-1)*sz) || (off == math.MaxInt && (p-1) <= math.MaxInt/sz && (p-1)*sz != off) {
-				t.Errorf("page %d size %d: offset %d", p, sz, off)
+			off := pageOffset(p.n, sz)
+			if pn := p.n; off < 0 || (off != math.MaxInt && off != (pn-1)*sz) || (off == math.MaxInt && (pn-1) <= math.MaxInt/sz && (pn-1)*sz != off) {
+				t.Errorf("page %+v size %d: offset %d", p, sz, off)
+			}
+			var j jw // the page object is JSON whatever the page
+			j.pageOf(p, sz, 3, 0, func() {})
+			var obj map[string]any
+			if err := json.Unmarshal(j.b, &obj); err != nil {
+				t.Errorf("page %+v size %d: %v: %s", p, sz, err, j.b)
 			}
 		}
 

@@ -241,7 +241,7 @@ func (s *Server) reportsList(w http.ResponseWriter, r *http.Request) {
 	var total int64
 	var reps []warehouse.Report
 	if !s.heavyQuery(w, r, func(ctx context.Context) (err error) {
-		total, reps, err = s.wh.ListReports(ctx, k, pageOffset(page, size), size)
+		total, reps, err = s.wh.ListReports(ctx, k, pageOffset(page.n, size), size)
 		return err
 	}) {
 		return

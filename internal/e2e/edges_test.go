@@ -707,6 +707,17 @@ func TestEdges(t *testing.T) {
 				t.Errorf("%s: negative offset %v", ep, off)
 			}
 		}
+		// Past int64 too: "page >= 1", so an empty page, its number echoed as sent (the
+		// offset is exact; the raw bytes are compared, float64 would round them).
+		for _, ep := range []string{"/conversations/list", "/messages/list", "/reports/list"} {
+			a := call(t, "GET", base+tenantA+ep+"?"+rangeR+"&page=099999999999999999999&size=100", nil)
+			for _, want := range []string{`"content":[]`, `"pageNumber":99999999999999999999,`, `"offset":9999999999999999999800,`,
+				`"number":99999999999999999999,`, `"last":true`, `"first":false`, `"empty":true`} {
+				if a.status != 200 || !strings.Contains(string(a.raw), want) {
+					t.Errorf("%s page=099999999999999999999&size=100: status %d, want 200 with %s: %s", ep, a.status, want, a.raw)
+				}
+			}
+		}
 		check(t, base, tenantA+"/reports/list?page=9223372036854775807&size=100", 200, `{"content":[],"empty":true,"totalElements":0}`)
 		check(t, base, tenantA+"/reports/list", 200, `{"content":[],"totalPages":0,"first":true,"last":true,"size":5,"number":1}`)
 	})
@@ -1010,7 +1021,8 @@ func badErrors(t *testing.T, base string) {
 		{rangeR + "&page=0", "page"},
 		{rangeR + "&page=-1", "page"},
 		{rangeR + "&page=x", "page"},
-		{rangeR + "&page=99999999999999999999", "page"},
+		{rangeR + "&page=-99999999999999999999", "page"},
+		{rangeR + "&page=99999999999999999999x", "page"},
 		{rangeR + "&size=0", "size"},
 		{rangeR + "&size=101", "size"},
 		{rangeR + "&size=x", "size"},
