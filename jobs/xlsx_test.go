@@ -29,20 +29,7 @@ func TestXLSXPastTheSheetLimit(t *testing.T) {
 	}
 	landMessages(t, dir, "a.ndjson", ids...)
 	ctx := context.Background()
-	if _, err := etl.Extract(ctx, etl.Options{LandingDir: filepath.Join(dir, "landing"), LakeDir: filepath.Join(dir, "lake"),
-		QuarantineDir: filepath.Join(dir, "quarantine"), MemoryLimit: "1GB"}); err != nil {
-		t.Fatal(err)
-	}
-	wh := openWarehouse(t, dir)
-	if _, err := wh.Rollup(ctx, warehouse.RollupOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	k := warehouse.TenantKey{Org: "11111111-1111-4111-8111-111111111111", Env: "22222222-2222-4222-8222-222222222222", Bot: "33333333-3333-4333-8333-333333333333"}
-	f := warehouse.ListFilter{Query: warehouse.Query{Tenant: k, Start: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC).Unix() / 3600}}
-	f.End = f.Start + 24
-	for h := range f.Mask {
-		f.Mask[h] = true
-	}
+	wh, k, f := loadDay(t, dir)
 	for _, n := range []int{10, 9, 3, 0} {
 		r := &warehouse.Report{ID: fmt.Sprintf("x%d", n), Tenant: k, Spec: warehouse.ReportSpec{Kind: warehouse.KindMessages, Export: "xlsx",
 			Filter: f, SampleSize: max(n, 1), Sampling: "OLDEST"}}
@@ -102,20 +89,7 @@ func TestXLSXLongCells(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := etl.Extract(ctx, etl.Options{LandingDir: filepath.Join(dir, "landing"), LakeDir: filepath.Join(dir, "lake"),
-		QuarantineDir: filepath.Join(dir, "quarantine"), MemoryLimit: "1GB"}); err != nil {
-		t.Fatal(err)
-	}
-	wh := openWarehouse(t, dir)
-	if _, err := wh.Rollup(ctx, warehouse.RollupOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	k := warehouse.TenantKey{Org: "11111111-1111-4111-8111-111111111111", Env: "22222222-2222-4222-8222-222222222222", Bot: "33333333-3333-4333-8333-333333333333"}
-	f := warehouse.ListFilter{Query: warehouse.Query{Tenant: k, Start: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC).Unix() / 3600}}
-	f.End = f.Start + 24
-	for h := range f.Mask {
-		f.Mask[h] = true
-	}
+	wh, k, f := loadDay(t, dir)
 	r := &warehouse.Report{ID: "long", Tenant: k, Spec: warehouse.ReportSpec{Kind: warehouse.KindMessages, Export: "xlsx",
 		Filter: f, SampleSize: 10, Sampling: "OLDEST"}}
 	path := filepath.Join(dir, "long.xlsx")
@@ -140,4 +114,26 @@ func TestXLSXLongCells(t *testing.T) {
 			t.Errorf("%s: sessionCode %q after the long text", row[0], row[2])
 		}
 	}
+}
+
+// loadDay extracts and rolls up dir's landing files; it returns the warehouse, the test
+// tenant and a list filter of 2026-01-05, every hour.
+func loadDay(t *testing.T, dir string) (*warehouse.Warehouse, warehouse.TenantKey, warehouse.ListFilter) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := etl.Extract(ctx, etl.Options{LandingDir: filepath.Join(dir, "landing"), LakeDir: filepath.Join(dir, "lake"),
+		QuarantineDir: filepath.Join(dir, "quarantine"), MemoryLimit: "1GB"}); err != nil {
+		t.Fatal(err)
+	}
+	wh := openWarehouse(t, dir)
+	if _, err := wh.Rollup(ctx, warehouse.RollupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	k := warehouse.TenantKey{Org: "11111111-1111-4111-8111-111111111111", Env: "22222222-2222-4222-8222-222222222222", Bot: "33333333-3333-4333-8333-333333333333"}
+	f := warehouse.ListFilter{Query: warehouse.Query{Tenant: k, Start: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC).Unix() / 3600}}
+	f.End = f.Start + 24
+	for h := range f.Mask {
+		f.Mask[h] = true
+	}
+	return wh, k, f
 }
