@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -32,20 +31,8 @@ func TestCORS(t *testing.T) {
 	}
 	do := func(base, method, path string, header map[string]string) (*http.Response, string) {
 		t.Helper()
-		req, err := http.NewRequest(method, base+path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k, v := range header {
-			req.Header.Set(k, v)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp, string(body)
+		a := fetch(t, method, base+path, header)
+		return &http.Response{StatusCode: a.status, Header: a.header}, string(a.raw)
 	}
 	preflight := func(origin, method string) map[string]string {
 		return map[string]string{"Origin": origin, "Access-Control-Request-Method": method,

@@ -65,6 +65,16 @@ type answer struct {
 
 func call(t *testing.T, method, url string, header map[string]string) answer {
 	t.Helper()
+	a := fetch(t, method, url, header)
+	if err := json.Unmarshal(a.raw, &a.body); err != nil {
+		t.Fatalf("%s %s: answer is not JSON (%v): %.300s", method, url, err, a.raw)
+	}
+	return a
+}
+
+// fetch is call without reading the body as JSON.
+func fetch(t *testing.T, method, url string, header map[string]string) answer {
+	t.Helper()
 	req, err := http.NewRequest(method, url, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -81,11 +91,7 @@ func call(t *testing.T, method, url string, header map[string]string) answer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := answer{status: resp.StatusCode, header: resp.Header, raw: raw}
-	if err := json.Unmarshal(raw, &a.body); err != nil {
-		t.Fatalf("%s %s: answer is not JSON (%v): %.300s", method, url, err, raw)
-	}
-	return a
+	return answer{status: resp.StatusCode, header: resp.Header, raw: raw}
 }
 
 func mustJSON(t *testing.T, s string) any {
