@@ -17,6 +17,9 @@ import (
 // route and method that exist is answered 204 here, before the token check: a browser
 // sends no Authorization header on a preflight. Any other OPTIONS request goes to the
 // router, which answers 405 (or 404) as before.
+//
+// Only the routes behind a token (/org/…, /admin/…) take part: the open ones (/healthz,
+// /openapi.json, /metrics) stay unreadable to pages of other origins, as without CORS.
 type cors struct {
 	any     bool
 	allowed map[string]bool
@@ -45,23 +48,33 @@ func newCORS(origins []string, router *mux.Router) http.Handler {
 }
 
 func (c *cors) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
+	if !strings.HasPrefix(r.URL.Path, "/org/") && !strings.HasPrefix(r.URL.Path, "/admin/") {
 		c.next.ServeHTTP(w, r)
 		return
 	}
 	h := w.Header()
-	h.Add("Vary", "Origin")
-	if !c.any && !c.allowed[strings.ToLower(origin)] {
-		c.next.ServeHTTP(w, r) // no CORS headers: the browser withholds the answer
-		return
+	origin := r.Header.Get("Origin")
+	if c.any {
+		// The same header for every request: nothing for a cache to vary on.
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Expose-Headers", corsExposed)
+	} else {
+		// Whether an answer carries Allow-Origin depends on Origin, even when the
+		// request has none (a cache must not give that answer to a CORS request).
+		h.Add("Vary", "Origin")
+		if origin == "" || !c.allowed[strings.ToLower(origin)] {
+			c.next.ServeHTTP(w, r) // no CORS headers: a browser withholds the answer
+			return
+		}
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Expose-Headers", corsExposed)
 	}
-	if r.Method == http.MethodOptions {
+	if r.Method == http.MethodOptions && origin != "" {
 		if method := r.Header.Get("Access-Control-Request-Method"); method != "" {
 			if methods := routeMethods(c.router, r); len(methods) > 0 {
+				h.Del("Access-Control-Expose-Headers") // not part of a preflight's answer
 				h.Add("Vary", "Access-Control-Request-Method")
 				h.Add("Vary", "Access-Control-Request-Headers")
-				h.Set("Access-Control-Allow-Origin", c.allowOrigin(origin))
 				h.Set("Access-Control-Allow-Methods", strings.Join(methods, ", "))
 				h.Set("Access-Control-Allow-Headers", corsHeaders)
 				h.Set("Access-Control-Max-Age", "600")
@@ -70,16 +83,7 @@ func (c *cors) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	h.Set("Access-Control-Allow-Origin", c.allowOrigin(origin))
-	h.Set("Access-Control-Expose-Headers", corsExposed)
 	c.next.ServeHTTP(w, r)
-}
-
-func (c *cors) allowOrigin(origin string) string {
-	if c.any {
-		return "*"
-	}
-	return origin
 }
 
 // routeMethods are the methods the request's path takes (none: no route).

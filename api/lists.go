@@ -229,8 +229,7 @@ func (j *jw) pageOf(page pageNo, size int, total int64, n int, content func()) {
 	j.raw(`,"sort":{"sorted":true,"unsorted":false,"empty":false},"offset":`)
 	switch {
 	case page.digits != "":
-		p, _ := new(big.Int).SetString(page.digits, 10)
-		j.raw(p.Mul(p.Sub(p, big.NewInt(1)), big.NewInt(int64(size))).String())
+		j.b = appendDecimalOffset(j.b, page.digits, size)
 	case page.n-1 > math.MaxInt64/size:
 		j.raw(new(big.Int).Mul(big.NewInt(int64(page.n-1)), big.NewInt(int64(size))).String())
 	default:
@@ -253,6 +252,37 @@ func (j *jw) pageOf(page pageNo, size int, total int64, n int, content func()) {
 	j.raw(`,"empty":`)
 	j.bool(n == 0)
 	j.byte('}')
+}
+
+// appendDecimalOffset appends (page-1)×size for page, a decimal of any length (> 1, no
+// leading zeros), in time linear in its digits: math/big's conversions are quadratic,
+// and a request line may hold a page of a million digits.
+func appendDecimalOffset(dst []byte, page string, size int) []byte {
+	d := []byte(page)
+	for i := len(d) - 1; i >= 0; i-- { // page - 1
+		if d[i] != '0' {
+			d[i]--
+			break
+		}
+		d[i] = '9'
+	}
+	carry := 0
+	for i := len(d) - 1; i >= 0; i-- { // × size, from the last digit
+		v := int(d[i]-'0')*size + carry
+		d[i], carry = byte('0'+v%10), v/10
+	}
+	head := strconv.AppendInt(nil, int64(carry), 10)
+	if carry == 0 {
+		head = nil
+	}
+	out := append(append(dst, head...), d...)
+	// Leading zeros (page 10…0 - 1 = 09…9) go, but a lone 0 stays.
+	start := len(dst)
+	i := start
+	for i < len(out)-1 && out[i] == '0' {
+		i++
+	}
+	return append(out[:start], out[i:]...)
 }
 
 func (j *jw) strings(ss []string) {

@@ -1,9 +1,11 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"net/url"
 	"strings"
@@ -487,6 +489,31 @@ func TestPageOffset(t *testing.T) {
 	}
 	if err := json.Unmarshal(j.b, &page); err != nil {
 		t.Fatalf("%v: %s", err, j.b)
+	}
+}
+
+// appendDecimalOffset is math/big's (page-1)×size, in linear time.
+func TestAppendDecimalOffset(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	pages := []string{"2", "10", "100000000000000000000", "99999999999999999999", "9223372036854775808", "18446744073709551616"}
+	for range 2000 {
+		d := []byte{byte('1' + rng.IntN(9))}
+		for range rng.IntN(60) {
+			d = append(d, byte('0'+rng.IntN(10)))
+		}
+		if rng.IntN(4) == 0 { // many zeros: borrows all the way
+			d = append(d[:1], bytes.Repeat([]byte{'0'}, rng.IntN(40))...)
+		}
+		pages = append(pages, string(d))
+	}
+	for _, page := range pages {
+		for _, size := range []int{1, 5, 7, 10, 100, 99999, 100000, 1 << 40} {
+			p, _ := new(big.Int).SetString(page, 10)
+			want := p.Mul(p.Sub(p, big.NewInt(1)), big.NewInt(int64(size))).String()
+			if got := string(appendDecimalOffset([]byte("x"), page, size)); got != "x"+want {
+				t.Fatalf("page %s size %d: %s, want x%s", page, size, got, want)
+			}
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -324,8 +325,11 @@ func (s *Settings) Validate() error {
 	if _, err := ParseTokens(s.AuthTokens); err != nil {
 		check(false, "auth-tokens", err.Error())
 	}
-	if _, err := ParseOrigins(s.CORSOrigins); err != nil {
+	if origins, err := ParseOrigins(s.CORSOrigins); err != nil {
 		check(false, "cors-origins", err.Error())
+	} else if s.NoAuth && slices.Contains(origins, "*") {
+		// Without tokens, * would let any page a user visits read every tenant.
+		check(false, "cors-origins", "* with no-auth would let any web page read every tenant's data: list the front end's origins")
 	}
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errors.Join(errs...)
@@ -371,9 +375,12 @@ func ParseTokens(spec string) (map[string][]string, error) {
 	return out, nil
 }
 
-// ParseOrigins reads "scheme://host[:port],…" (or "*", any origin) into the origins a
-// browser sends in its Origin header. Spaces around elements and empty elements are
-// ignored; a trailing "/" is dropped. An origin has no path, query, user or fragment.
+// ParseOrigins reads "scheme://host[:port],…" (or "*", any origin) into the origins as
+// a browser sends them in its Origin header: scheme and host lower case, the scheme's
+// default port left out. Spaces around elements and empty elements are ignored; a
+// trailing "/" is dropped. An origin that no browser would send (a path, a query, a
+// user, a wildcard host, an empty or out-of-range port, a host ending in a dot, a host
+// not in ASCII — browsers send the punycode form) is an error, not a silent non-match.
 func ParseOrigins(spec string) ([]string, error) {
 	var out []string
 	for o := range strings.SplitSeq(spec, ",") {
@@ -381,14 +388,46 @@ func ParseOrigins(spec string) ([]string, error) {
 		if o == "" {
 			continue
 		}
-		if o != "*" {
-			u, err := url.Parse(o)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
-				u.Path != "" || u.RawQuery != "" || u.User != nil || u.Fragment != "" || strings.Contains(o, "*") {
-				return nil, fmt.Errorf("%q is not an origin: write scheme://host[:port] (e.g. https://dash.example.com), or * for any", o)
+		if o == "*" {
+			out = append(out, o)
+			continue
+		}
+		bad := func(why string) error {
+			return fmt.Errorf("%q is not an origin (%s): write scheme://host[:port] (e.g. https://dash.example.com), or * for any", o, why)
+		}
+		u, err := url.Parse(o)
+		switch {
+		case err != nil:
+			return nil, bad("unparsable")
+		case u.Scheme != "http" && u.Scheme != "https":
+			return nil, bad("the scheme must be http or https")
+		case u.User != nil || u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(o, "#"):
+			return nil, bad("an origin has no user, path, query or fragment")
+		}
+		host, port := u.Hostname(), u.Port()
+		switch {
+		case host == "" || strings.Contains(host, "*"):
+			return nil, bad("no host")
+		case strings.HasSuffix(host, "."):
+			return nil, bad("the host ends in a dot")
+		case strings.HasSuffix(u.Host, ":"):
+			return nil, bad("empty port")
+		}
+		for _, r := range host {
+			if r > 0x7f {
+				return nil, bad("a non-ASCII host: write its punycode (xn--…) form, as browsers send it")
 			}
 		}
-		out = append(out, o)
+		if port != "" {
+			if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+				return nil, bad("the port must be 1..65535")
+			}
+		}
+		origin := u.Scheme + "://" + strings.ToLower(u.Host)
+		if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
+			origin = strings.TrimSuffix(origin, ":"+port)
+		}
+		out = append(out, origin)
 	}
 	return out, nil
 }

@@ -60,6 +60,7 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		{"", map[string]string{"DASHBOARD_WORKERS": "two"}, nil, "workers"},
 		{"", map[string]string{"DASHBOARD_AUTH_TOKENS": "t=not-a-uuid"}, nil, "auth-tokens"},
 		{"", map[string]string{"DASHBOARD_CORS_ORIGINS": "dash.example.com"}, nil, "cors-origins"},
+		{"", map[string]string{"DASHBOARD_CORS_ORIGINS": "*"}, []string{"--no-auth"}, "cors-origins"},
 		{"cors_origins: 'https://dash.example.com/app'\n", map[string]string{}, nil, "cors-origins"},
 		{"no_such_setting: 1\n", map[string]string{}, nil, "no_such_setting"},
 		{"", map[string]string{"DASHBOARD_LOG_LEVEL": "loud"}, nil, "log-level"},
@@ -100,18 +101,26 @@ func TestParseTokens(t *testing.T) {
 }
 
 func TestParseOrigins(t *testing.T) {
-	got, err := ParseOrigins(" https://dash.example.com/ ,, http://localhost:3000,*")
+	got, err := ParseOrigins(" https://dash.example.com/ ,, http://localhost:3000,*,HTTPS://Dash.Example.COM:443,http://a.example:80,https://b.example:8443,http://[::1]:3000")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"https://dash.example.com", "http://localhost:3000", "*"}; !slices.Equal(got, want) {
+	want := []string{"https://dash.example.com", "http://localhost:3000", "*", "https://dash.example.com", "http://a.example",
+		"https://b.example:8443", "http://[::1]:3000"}
+	if !slices.Equal(got, want) {
 		t.Errorf("origins %q, want %q", got, want)
+	}
+	// A listed origin with --no-auth is a local demo's front end; * is refused (above).
+	if _, err := load(t, "", map[string]string{"DASHBOARD_CORS_ORIGINS": "http://localhost:3000"}, "--no-auth"); err != nil {
+		t.Errorf("a listed origin with --no-auth: %v", err)
 	}
 	if got, err := ParseOrigins(" , "); err != nil || len(got) != 0 {
 		t.Errorf("only separators: %q, %v; want none", got, err)
 	}
 	for _, bad := range []string{"dash.example.com", "ftp://dash.example.com", "https://", "https://dash.example.com/app",
-		"https://dash.example.com?x=1", "https://u@dash.example.com", "https://*.example.com", "https://dash.example.com#top"} {
+		"https://dash.example.com?x=1", "https://dash.example.com?", "https://u@dash.example.com", "https://*.example.com",
+		"https://dash.example.com#top", "https://dash.example.com:", "https://dash.example.com:99999", "https://dash.example.com:0",
+		"https://dash.example.com.", "https://bücher.example"} {
 		if _, err := ParseOrigins(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

@@ -107,6 +107,9 @@ func TestXLSXLongCells(t *testing.T) {
 	}
 	want := map[string]string{"m-0": long[:32767], "m-1": strings.Repeat("\U0001F600", 16383), "m-2": "short"}
 	for _, row := range rows[1:] {
+		if len(row) < 3 {
+			t.Fatalf("row %q: want messageId, messageText, sessionCode, …", row)
+		}
 		if row[1] != want[row[0]] {
 			t.Errorf("%s: messageText of %d bytes (%d code units), want %d bytes", row[0], len(row[1]), len(utf16.Encode([]rune(row[1]))), len(want[row[0]]))
 		}

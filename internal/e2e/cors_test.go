@@ -25,7 +25,7 @@ func TestCORS(t *testing.T) {
 	)
 	serve := func(origins ...string) string {
 		srv := httptest.NewServer(api.New(ds.wh, api.Config{MaxRangeDays: 366, MaxPageSize: 100, MaxSample: 10000,
-			Tokens: map[string][]string{"tok": {org}}, CORSOrigins: origins}, nil).Handler())
+			Tokens: map[string][]string{"tok": {org}}, CORSOrigins: origins, Metrics: api.NewMetrics()}, nil).Handler())
 		t.Cleanup(srv.Close)
 		return srv.URL
 	}
@@ -67,8 +67,8 @@ func TestCORS(t *testing.T) {
 	if got := resp.Header.Get("Access-Control-Allow-Headers"); !strings.Contains(got, "Authorization") {
 		t.Errorf("preflight Allow-Headers %q, want Authorization among them", got)
 	}
-	if body != "" || !varies(resp, "Origin") {
-		t.Errorf("preflight: body %q, Vary %q", body, resp.Header.Values("Vary"))
+	if body != "" || !varies(resp, "Origin") || resp.Header.Get("Access-Control-Max-Age") == "" || resp.Header.Get("Access-Control-Expose-Headers") != "" {
+		t.Errorf("preflight: body %q, headers %q", body, resp.Header)
 	}
 	resp, _ = do(one, "OPTIONS", report, preflight("http://localhost:3000", "POST"))
 	expect("preflight, POST route, second origin", resp, http.StatusNoContent, "http://localhost:3000")
@@ -92,7 +92,8 @@ func TestCORS(t *testing.T) {
 	resp, _ = do(one, "OPTIONS", summary, map[string]string{"Origin": dash}) // not a preflight
 	expect("OPTIONS without Access-Control-Request-Method", resp, http.StatusMethodNotAllowed, dash)
 
-	for _, gz := range []string{"", "gzip"} { // the second answer comes from the answer cache
+	// The cache keeps an answer from its second request on: the third is served from it.
+	for _, gz := range []string{"", "gzip", "", "gzip"} {
 		resp, body = do(one, "GET", summary, map[string]string{"Origin": dash, "Authorization": "Bearer tok", "Accept-Encoding": gz})
 		expect("GET, allowed origin", resp, http.StatusOK, dash)
 		if !varies(resp, "Origin") || !varies(resp, "Accept-Encoding") {
@@ -107,19 +108,37 @@ func TestCORS(t *testing.T) {
 	}
 	resp, _ = do(one, "GET", summary, map[string]string{"Origin": dash})
 	expect("GET without a token, allowed origin (the browser may read the 401)", resp, http.StatusUnauthorized, dash)
-	resp, _ = do(one, "GET", summary, map[string]string{"Origin": "https://evil.example.com", "Authorization": "Bearer tok"})
-	expect("GET, other origin", resp, http.StatusOK, "")
-	resp, _ = do(one, "GET", summary, map[string]string{"Authorization": "Bearer tok"})
-	expect("GET, no Origin", resp, http.StatusOK, "")
-	if varies(resp, "Origin") {
-		t.Errorf("same-origin GET varies by Origin: %q", resp.Header.Values("Vary"))
+	// Whether an answer allows an origin depends on Origin, whoever asks: a shared cache
+	// must not give an answer to a request without Origin to a CORS request.
+	for _, origin := range []string{"https://evil.example.com", ""} {
+		resp, _ = do(one, "GET", summary, map[string]string{"Origin": origin, "Authorization": "Bearer tok"})
+		expect("GET, origin "+origin, resp, http.StatusOK, "")
+		if !varies(resp, "Origin") || resp.Header.Get("Access-Control-Expose-Headers") != "" {
+			t.Errorf("GET, origin %q: Vary %q, Expose-Headers %q; want Vary: Origin and nothing exposed", origin,
+				resp.Header.Values("Vary"), resp.Header.Get("Access-Control-Expose-Headers"))
+		}
+	}
+	// The open routes stay closed to other origins, as without CORS.
+	for _, path := range []string{"/healthz", "/openapi.json", "/metrics"} {
+		resp, _ = do(one, "GET", path, map[string]string{"Origin": dash})
+		expect("GET "+path+", allowed origin", resp, http.StatusOK, "")
+		resp, _ = do(one, "OPTIONS", path, preflight(dash, "GET"))
+		expect("preflight "+path, resp, http.StatusMethodNotAllowed, "")
 	}
 
 	anyOrigin := serve("*")
 	resp, _ = do(anyOrigin, "OPTIONS", summary, preflight("https://anywhere.example.org", "GET"))
 	expect("preflight, any origin", resp, http.StatusNoContent, "*")
-	resp, _ = do(anyOrigin, "GET", summary, map[string]string{"Origin": "https://anywhere.example.org", "Authorization": "Bearer tok"})
-	expect("GET, any origin", resp, http.StatusOK, "*")
+	for _, origin := range []string{"https://anywhere.example.org", ""} {
+		// One answer for every origin, and so nothing to vary on.
+		resp, _ = do(anyOrigin, "GET", summary, map[string]string{"Origin": origin, "Authorization": "Bearer tok"})
+		expect("GET, any origin, origin "+origin, resp, http.StatusOK, "*")
+		if varies(resp, "Origin") || !strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "Retry-After") {
+			t.Errorf("GET, any origin, origin %q: Vary %q, Expose-Headers %q", origin, resp.Header.Values("Vary"), resp.Header.Get("Access-Control-Expose-Headers"))
+		}
+	}
+	resp, _ = do(anyOrigin, "GET", "/healthz", map[string]string{"Origin": dash})
+	expect("GET /healthz, any origin", resp, http.StatusOK, "")
 
 	off := serve()
 	resp, _ = do(off, "OPTIONS", summary, preflight(dash, "GET"))
