@@ -29,7 +29,7 @@ func ExtractAndRollup(ctx context.Context, eo etl.Options, wh *warehouse.Warehou
 
 // Incremental is the frequent job: load what landed and roll up the days it touched.
 func Incremental(spec string, eo etl.Options, wh *warehouse.Warehouse) Job {
-	return Job{Name: "incremental", Spec: spec, Run: func(ctx context.Context) (Outcome, error) {
+	return Job{Name: "incremental", Spec: spec, Lake: true, Run: func(ctx context.Context) (Outcome, error) {
 		return ExtractAndRollup(ctx, eo, wh, warehouse.RollupOptions{})
 	}}
 }
@@ -43,7 +43,7 @@ func Nightly(spec string, eo etl.Options, memoryLimit string, ret Retention, wh 
 	if now == nil {
 		now = time.Now
 	}
-	return Job{Name: "nightly", Spec: spec, Run: func(ctx context.Context) (Outcome, error) {
+	return Job{Name: "nightly", Spec: spec, Lake: true, Run: func(ctx context.Context) (Outcome, error) {
 		r, err := etl.ApplyRetention(eo.LakeDir, eo.QuarantineDir, now(), ret.LakeDays, ret.QuarantineDays)
 		if err != nil {
 			return Outcome{}, err

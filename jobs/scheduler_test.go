@@ -241,3 +241,107 @@ func TestNightlyRetention(t *testing.T) {
 		t.Errorf("nightly run: %+v", runs[0])
 	}
 }
+
+// TestLakeJobsTakeTurns: two lake jobs due at the same tick run one after the other (the
+// second waits, and its record starts when it runs); a job that does not touch the lake
+// runs beside them.
+func TestLakeJobsTakeTurns(t *testing.T) {
+	wh := openWarehouse(t, t.TempDir())
+	runner := NewRunner(wh, nil, nil)
+	var inLake, overlaps atomic.Int32
+	firstIn, release := make(chan string, 2), make(chan struct{})
+	lakeJob := func(name string) Job {
+		return Job{Name: name, Spec: "0 2 * * *", Lake: true, Run: func(ctx context.Context) (Outcome, error) {
+			if inLake.Add(1) > 1 {
+				overlaps.Add(1)
+			}
+			defer inLake.Add(-1)
+			firstIn <- name
+			<-release
+			return Outcome{}, nil
+		}}
+	}
+	other := Job{Name: "other", Spec: "0 2 * * *", Run: func(ctx context.Context) (Outcome, error) { return Outcome{}, nil }}
+	s, err := NewScheduler(runner, []Job{lakeJob("nightly"), lakeJob("incremental"), other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Date(2026, 1, 1, 1, 59, 30, 0, time.UTC)
+	s.Tick(clock)
+	s.Tick(clock.Add(time.Minute)) // 02:00:30: all three due
+	first := <-firstIn
+	waitRuns(t, wh, "other", 1) // not held up by the lake
+	time.Sleep(100 * time.Millisecond)
+	select {
+	case second := <-firstIn:
+		t.Fatalf("%s started while %s held the lake", second, first)
+	default:
+	}
+	close(release)
+	second := <-firstIn
+	s.Wait()
+	if first == second || overlaps.Load() != 0 {
+		t.Fatalf("runs %s, %s; %d overlaps", first, second, overlaps.Load())
+	}
+	for _, job := range []string{"nightly", "incremental"} {
+		if runs := waitRuns(t, wh, job, 1); len(runs) != 1 || runs[0].Status != "DONE" {
+			t.Errorf("%s: %+v", job, runs)
+		}
+	}
+
+	// A lake job waiting when the runner is cancelled gives up, unrecorded.
+	hold := make(chan struct{})
+	holding := make(chan struct{})
+	go runner.Do(Job{Name: "holder", Lake: true, Run: func(ctx context.Context) (Outcome, error) {
+		close(holding)
+		<-hold
+		return Outcome{}, nil
+	}}, "manual")
+	<-holding
+	done := make(chan error)
+	go func() {
+		done <- runner.Do(Job{Name: "waiter", Lake: true, Run: func(ctx context.Context) (Outcome, error) {
+			t.Error("the waiter ran")
+			return Outcome{}, nil
+		}}, "manual")
+	}()
+	time.Sleep(50 * time.Millisecond)
+	runner.Cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled while waiting: %v", err)
+	}
+	close(hold)
+	if runs, _ := wh.Runs(context.Background(), "waiter", 10); len(runs) != 0 {
+		t.Errorf("the waiter was recorded: %+v", runs)
+	}
+}
+
+// TestNightlyAndIncrementalAtTheSameTick: the default schedules meet at 02:00; with
+// files landed, both real jobs run (one after the other) and both succeed.
+func TestNightlyAndIncrementalAtTheSameTick(t *testing.T) {
+	dir := t.TempDir()
+	wh := openWarehouse(t, dir)
+	runner := NewRunner(wh, nil, nil)
+	eo := etl.Options{LandingDir: filepath.Join(dir, "landing"), LakeDir: filepath.Join(dir, "lake"), QuarantineDir: filepath.Join(dir, "quarantine"), MemoryLimit: "1GB"}
+	s, err := NewScheduler(runner, []Job{Incremental("*/5 * * * *", eo, wh), Nightly("0 2 * * *", eo, "1GB", Retention{}, wh, nil, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Date(2026, 1, 6, 1, 59, 30, 0, time.UTC)
+	s.Tick(clock)
+	for round, ids := range [][]string{{"m1", "m2"}, {"m3"}} {
+		landMessages(t, dir, fmt.Sprintf("r%d.ndjson", round), ids...)
+		s.Tick(clock.Add(time.Duration(round)*24*time.Hour + time.Minute)) // 02:00:30
+		for _, job := range []string{"incremental", "nightly"} {
+			for _, r := range waitRuns(t, wh, job, round+1) {
+				if r.Status != "DONE" {
+					t.Errorf("round %d: %s %s: %s", round, job, r.Status, r.Error)
+				}
+			}
+		}
+		s.Wait()
+	}
+	if n := userMessages(t, wh); n != 3 {
+		t.Errorf("USER messages %d, want 3", n)
+	}
+}
