@@ -5,7 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -36,6 +39,8 @@ type Options struct {
 	BatchRows int
 	Logger    *slog.Logger
 	Now       func() time.Time
+	// Open opens a landing file (nil = os.Open; tests make it fail).
+	Open func(path string) (io.ReadCloser, error)
 	// Progress, when set, is called every ProgressEvery with the lines read so far.
 	Progress      func(p Progress)
 	ProgressEvery time.Duration
@@ -64,7 +69,19 @@ type Run struct {
 	Superseded  int64     `json:"superseded"`  // conversation/channel records that lost to a newer one
 	Replaced    int64     `json:"replaced"`    // lake rows displaced by a record of this run
 	Partitions  int       `json:"partitions"`  // lake partitions written
-	TookMillis  int64     `json:"tookMillis"`
+	// Unread are the landing files the system would not let this run read ("path:
+	// error"): not recorded as loaded, so the next run reads them again.
+	Unread     []string `json:"unread,omitempty"`
+	TookMillis int64    `json:"tookMillis"`
+}
+
+// UnreadError is Extract's error when every file was done but some could not be read
+// (opened or read: permissions, I/O errors). What the run read is in the lake; the
+// files it could not read are left for the next run.
+type UnreadError struct{ Files []string }
+
+func (e *UnreadError) Error() string {
+	return fmt.Sprintf("%d landing file(s) could not be read; the next run reads them again: %s", len(e.Files), strings.Join(e.Files, "; "))
 }
 
 // Counts are per-kind record counts.
@@ -76,9 +93,13 @@ type Counts struct {
 
 // Summary is the run as one line.
 func (r *Run) Summary() string {
-	return fmt.Sprintf("extract %s: files=%d lines=%d loaded(messages=%d conversations=%d channels=%d) duplicates=%d superseded=%d replaced=%d quarantined=%d partitions=%d took=%s",
+	unread := ""
+	if len(r.Unread) > 0 {
+		unread = fmt.Sprintf(" unread=%d", len(r.Unread))
+	}
+	return fmt.Sprintf("extract %s: files=%d lines=%d loaded(messages=%d conversations=%d channels=%d) duplicates=%d superseded=%d replaced=%d quarantined=%d partitions=%d%s took=%s",
 		r.Status, r.Files, r.Lines, r.Loaded.Messages, r.Loaded.Conversations, r.Loaded.Channels,
-		r.Duplicates, r.Superseded, r.Replaced, r.Quarantined, r.Partitions, time.Duration(r.TookMillis)*time.Millisecond)
+		r.Duplicates, r.Superseded, r.Replaced, r.Quarantined, r.Partitions, unread, time.Duration(r.TookMillis)*time.Millisecond)
 }
 
 // QuarantineEntry is one bad line, as written to quarantine/.
@@ -113,6 +134,9 @@ func Extract(ctx context.Context, o Options) (*Run, error) {
 	}
 	if o.BatchRows <= 0 {
 		o.BatchRows = batchRows
+	}
+	if o.Open == nil {
+		o.Open = func(path string) (io.ReadCloser, error) { return os.Open(path) }
 	}
 	started := o.Now()
 	run := &Run{ID: started.UTC().Format("20060102T150405.000000000Z"), Started: started.UTC()}
@@ -197,6 +221,9 @@ func extract(ctx context.Context, o Options, lake *lakeDir, run *Run) error {
 		if err := extractGroup(ctx, o, lake, db, st, run, fmt.Sprintf("%s-%d", run.ID, gi), group, manifest); err != nil {
 			return err
 		}
+	}
+	if len(run.Unread) > 0 {
+		return &UnreadError{Files: run.Unread}
 	}
 	return nil
 }
@@ -325,6 +352,17 @@ func extractGroup(ctx context.Context, o Options, lake *lakeDir, db *duck.DB, st
 		return err
 	}
 	for i, f := range files {
+		if u := perFile[i].unread; u != nil {
+			// Not recorded: the next run reads the file again (what this one read of it is
+			// then a duplicate of itself). A file gone since it was found is no one's loss.
+			if errors.Is(u, fs.ErrNotExist) {
+				o.Logger.Info("landing file gone before it was read", "file", f.Rel)
+			} else {
+				o.Logger.Error("landing file could not be read; the next run tries again", "file", f.Rel, "err", u)
+				run.Unread = append(run.Unread, f.Rel+": "+u.Error())
+			}
+			continue
+		}
 		manifest[f.key()] = manifestEntry{Size: f.Size, ModTime: f.ModTime, Lines: perFile[i].lines,
 			Quarantined: int64(len(perFile[i].bad)), Run: run.ID}
 	}
@@ -334,8 +372,9 @@ func extractGroup(ctx context.Context, o Options, lake *lakeDir, db *duck.DB, st
 type fileResult struct {
 	lines     int64
 	bad       []QuarantineEntry
-	readErr   string // the file could not be read to its end
+	readErr   string // the file's data could not be read to its end (a damaged .gz)
 	readLines int64  // lines read before the error
+	unread    error  // the system would not let the file be read (open, read): retried
 }
 
 // parseFiles reads, validates and stages every line of files. Readers decompress and
@@ -383,7 +422,7 @@ func parseFiles(ctx context.Context, o Options, files []LandingFile, st *stager,
 				if i >= len(files) || ctx.Err() != nil {
 					return
 				}
-				n, err := readLines(files[i], i, getBuf, func(c chunk) error {
+				n, err := readLines(files[i], i, o.Open, getBuf, func(c chunk) error {
 					select {
 					case chunks <- c:
 						return nil
@@ -395,11 +434,18 @@ func parseFiles(ctx context.Context, o Options, files []LandingFile, st *stager,
 					if ctx.Err() != nil {
 						return
 					}
-					// A corrupt or truncated file: its readable lines load, the rest is
-					// recorded in the quarantine and the other files go on.
 					resMu.Lock()
-					results[i].readErr = fmt.Sprintf("file: unreadable after line %d: %v", n, err)
-					results[i].readLines = n
+					if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+						// The system refused (permissions, an I/O error): a fault of this
+						// run, not of the file's data. Its lines read so far load; the
+						// file is left for the next run (extractGroup).
+						results[i].unread = err
+					} else {
+						// A corrupt or truncated file: its readable lines load, the rest
+						// is recorded in the quarantine and the other files go on.
+						results[i].readErr = fmt.Sprintf("file: unreadable after line %d: %v", n, err)
+						results[i].readLines = n
+					}
 					resMu.Unlock()
 				}
 				filesDone.Add(1)

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -1227,5 +1230,82 @@ func TestExtractDrainsWhenFull(t *testing.T) {
 	qw, qd := readQuarantine(t, whole.quarantine), readQuarantine(t, drained.quarantine)
 	if len(qw) == 0 || fmt.Sprint(qw) != fmt.Sprint(qd) {
 		t.Errorf("quarantine differs or is empty: %d entries whole, %d drained", len(qw), len(qd))
+	}
+}
+
+// failingReader reads ok bytes of r, then fails as a disk does.
+type failingReader struct {
+	r  io.ReadCloser
+	ok int
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.ok <= 0 {
+		return 0, &fs.PathError{Op: "read", Path: "disk", Err: syscall.EIO}
+	}
+	n, err := f.r.Read(p[:min(len(p), f.ok)])
+	f.ok -= n
+	return n, err
+}
+
+func (f *failingReader) Close() error { return f.r.Close() }
+
+// TestUnreadableFileIsReadAgain: a landing file the system will not let the run read
+// (open refused, an I/O error midway) is not recorded as loaded and not quarantined as
+// damaged: the run loads everything else, fails naming the file, and the next run reads
+// it whole; what the first run read of it is then a duplicate of itself. A file removed
+// between discovery and reading is skipped quietly.
+func TestUnreadableFileIsReadAgain(t *testing.T) {
+	day := "2026-01-05T10:00:00Z"
+	d := newDataDir(t)
+	d.writeLines(t, "a-refused.ndjson", msg("r1", day), msg("r2", day))
+	var midway []string
+	for i := range 200 {
+		midway = append(midway, msg(fmt.Sprintf("e%03d", i), day))
+	}
+	d.writeLines(t, "b-eio.ndjson", midway...)
+	d.writeLines(t, "c-gone.ndjson", msg("g1", day))
+	d.writeLines(t, "d-ok.ndjson", msg("ok", day), "not json")
+	open := func(path string) (io.ReadCloser, error) {
+		switch filepath.Base(path) {
+		case "a-refused.ndjson":
+			return nil, &fs.PathError{Op: "open", Path: path, Err: syscall.EACCES}
+		case "c-gone.ndjson":
+			return nil, &fs.PathError{Op: "open", Path: path, Err: syscall.ENOENT}
+		case "b-eio.ndjson":
+			f, err := os.Open(path)
+			return &failingReader{r: f, ok: 100 * (len(midway[0]) + 1)}, err // 100 lines, then EIO
+		}
+		return os.Open(path)
+	}
+	run, err := Extract(context.Background(), Options{LandingDir: d.landing, LakeDir: d.lake, QuarantineDir: d.quarantine, Workers: 2, MemoryLimit: "1GB",
+		Open: open})
+	var unread *UnreadError
+	if !errors.As(err, &unread) || len(unread.Files) != 2 || run.Status != "FAILED" || len(run.Unread) != 2 ||
+		!strings.HasPrefix(run.Unread[0], "a-refused.ndjson: ") || !strings.HasPrefix(run.Unread[1], "b-eio.ndjson: ") ||
+		!strings.Contains(run.Summary(), " unread=2 ") {
+		t.Fatalf("first run: %v; %+v", err, run)
+	}
+	if n := countRows(t, d.lake, "SELECT count(*) FROM {messages}"); n != 101 { // ok + 100 lines of b
+		t.Errorf("after the first run: %d messages, want 101", n)
+	}
+	if q := readQuarantine(t, d.quarantine); len(q) != 1 || q[0].File != "d-ok.ndjson" {
+		t.Errorf("quarantine %+v, want only d-ok.ndjson's bad line", q)
+	}
+	if sum := run.Loaded.Messages + run.Duplicates + run.Superseded + run.Quarantined; run.Lines != sum || run.Lines != 102 {
+		t.Errorf("lines %d, loaded %d + duplicates %d + superseded %d + quarantined %d", run.Lines, run.Loaded.Messages, run.Duplicates, run.Superseded, run.Quarantined)
+	}
+
+	// Fixed (and the "gone" file back, as if it landed again): the three are read.
+	run = d.extract(t)
+	if run.Files != 3 || run.Lines != 203 || run.Loaded.Messages != 103 || run.Duplicates != 100 {
+		t.Errorf("second run read %d files, %d lines: loaded %d, duplicates %d; want 3 files, 203 lines, 103 loaded, 100 duplicates",
+			run.Files, run.Lines, run.Loaded.Messages, run.Duplicates)
+	}
+	if n := countRows(t, d.lake, "SELECT count(*) FROM {messages}"); n != 204 {
+		t.Errorf("after the second run: %d messages, want 204", n)
+	}
+	if run := d.extract(t); run.Files != 0 {
+		t.Errorf("third run read %d files, want none", run.Files)
 	}
 }

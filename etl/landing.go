@@ -141,8 +141,8 @@ const chunkSize = 4 << 20
 // readLines streams a landing file as chunks of whole lines. Only LF ends a line; a last
 // line without a final newline is still a line. There is no line-length limit: a chunk
 // grows until it holds a whole line.
-func readLines(f LandingFile, idx int, getBuf func() []byte, emit func(chunk) error) (lines int64, err error) {
-	fh, err := os.Open(f.Abs)
+func readLines(f LandingFile, idx int, open func(string) (io.ReadCloser, error), getBuf func() []byte, emit func(chunk) error) (lines int64, err error) {
+	fh, err := open(f.Abs)
 	if err != nil {
 		return 0, err
 	}

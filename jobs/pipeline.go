@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -19,12 +20,16 @@ func ExtractAndRollup(ctx context.Context, eo etl.Options, wh *warehouse.Warehou
 		out = Outcome{RowsIn: run.Lines, Loaded: run.Loaded.Messages + run.Loaded.Conversations + run.Loaded.Channels,
 			Duplicates: run.Duplicates, Superseded: run.Superseded, Quarantined: run.Quarantined, Detail: run.Summary()}
 	}
-	if err != nil {
+	// Files the system would not let the extract read fail the run (and are read again
+	// by the next), but what it did load is rolled up all the same: one unreadable file
+	// must not hold back everyone's numbers.
+	var unread *etl.UnreadError
+	if err != nil && !errors.As(err, &unread) {
 		return out, err
 	}
-	res, err := wh.Rollup(ctx, o)
+	res, rerr := wh.Rollup(ctx, o)
 	out.Detail += "; " + res.String()
-	return out, err
+	return out, errors.Join(err, rerr)
 }
 
 // Incremental is the frequent job: load what landed and roll up the days it touched.

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -343,5 +346,40 @@ func TestNightlyAndIncrementalAtTheSameTick(t *testing.T) {
 	}
 	if n := userMessages(t, wh); n != 3 {
 		t.Errorf("USER messages %d, want 3", n)
+	}
+}
+
+// TestUnreadFileFailsTheRunNotTheRollup: a landing file the system will not let the
+// extract read fails the incremental run (naming it), but what was read is rolled up;
+// the next run, the file readable again, loads it.
+func TestUnreadFileFailsTheRunNotTheRollup(t *testing.T) {
+	dir := t.TempDir()
+	wh := openWarehouse(t, dir)
+	runner := NewRunner(wh, nil, nil)
+	landMessages(t, dir, "a.ndjson", "m1", "m2")
+	landMessages(t, dir, "b.ndjson", "m3")
+	refuse := true
+	eo := etl.Options{LandingDir: filepath.Join(dir, "landing"), LakeDir: filepath.Join(dir, "lake"), QuarantineDir: filepath.Join(dir, "quarantine"), MemoryLimit: "1GB",
+		Open: func(path string) (io.ReadCloser, error) {
+			if refuse && filepath.Base(path) == "b.ndjson" {
+				return nil, &fs.PathError{Op: "open", Path: path, Err: syscall.EACCES}
+			}
+			return os.Open(path)
+		}}
+	if err := runner.Do(Incremental("", eo, wh), "manual"); err == nil || !strings.Contains(err.Error(), "b.ndjson") {
+		t.Fatalf("first run: %v, want an error naming b.ndjson", err)
+	}
+	if n := userMessages(t, wh); n != 2 {
+		t.Errorf("after the first run: %d USER messages rolled up, want 2", n)
+	}
+	if runs := waitRuns(t, wh, "incremental", 1); runs[0].Status != "FAILED" || !strings.Contains(runs[0].Error, "permission denied") {
+		t.Errorf("first run record: %+v", runs[0])
+	}
+	refuse = false
+	if err := runner.Do(Incremental("", eo, wh), "manual"); err != nil {
+		t.Fatal(err)
+	}
+	if n := userMessages(t, wh); n != 3 {
+		t.Errorf("after the second run: %d USER messages, want 3", n)
 	}
 }
