@@ -77,11 +77,13 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 		env.log.Info("demo data written", "files", st.Files, "messages", st.Messages, "conversations", st.Conversations)
 		os.Remove(tokenFile) // a token of an earlier, stopped demo
 	}
-	// The demo token: fresh with the demo data, and kept in the data dir (demo-token,
-	// 0600) so that a restart, or a start stopped during the first load, opens the demo
-	// again. Never when tokens are configured or auth is off.
+	// The demo token: fresh with the demo data (CONTRACT §6: run on an empty data dir
+	// prints one for the demo organizations), and kept in the data dir (demo-token, 0600)
+	// so that a restart, or a start stopped during the first load, opens the demo again.
+	// It opens only the demo organizations, beside any configured tokens; deleting the
+	// file revokes it at the next start. None with auth off.
 	var demoToken string
-	if !s.NoAuth && s.AuthTokens == "" {
+	if !s.NoAuth {
 		if demo {
 			demoToken = newToken()
 			if err := os.WriteFile(tokenFile, []byte(demoToken+"\n"), 0o600); err != nil {
@@ -99,7 +101,10 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 					orgs = append(orgs, t.OrgUUID)
 				}
 			}
-			s.AuthTokens = demoToken + "=" + strings.Join(orgs, ",")
+			if s.AuthTokens != "" {
+				s.AuthTokens += ";"
+			}
+			s.AuthTokens += demoToken + "=" + strings.Join(orgs, ",")
 		}
 	}
 	// Load what landed while the service was down before serving. SIGTERM cancels it

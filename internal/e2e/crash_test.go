@@ -13,7 +13,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -419,4 +421,70 @@ func TestLongRequestLineReachesTheRouter(t *testing.T) {
 			t.Errorf("%d bytes of query: %d %s %.200s, want %d JSON", len(tc.query), resp.StatusCode, resp.Header.Get("Content-Type"), body, tc.want)
 		}
 	}
+}
+
+// TestRunDemoTokenBesideConfiguredTokens: `dashboard run` on an empty data dir prints a
+// fresh demo token for the demo organizations (CONTRACT §6) even when tokens are
+// configured; both open what they list, and nothing more.
+func TestRunDemoTokenBesideConfiguredTokens(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	bin := buildBinary(t)
+	const otherOrg = "0a000000-0000-4000-8000-00000000000a"
+	dir, addr := filepath.Join(t.TempDir(), "data"), freePort(t)
+	var out lockedBuffer // written by exec's copying goroutine while the test reads it
+	run := command(bin, "run", "--data-dir", dir, "--addr", addr, "--demo-messages", "3000", "--log-level", "error")
+	run.Env = append(run.Env, "DASHBOARD_AUTH_TOKENS=ops-token="+otherOrg)
+	run.Stdout = &out
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { run.Process.Kill(); run.Wait() })
+	token := regexp.MustCompile(`Demo bearer token \(opens the demo organizations\): (\S+)`)
+	var m []string
+	for deadline := time.Now().Add(60 * time.Second); m == nil && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		m = token.FindStringSubmatch(out.String())
+	}
+	if m == nil {
+		t.Fatalf("no demo token printed: %s", out.String())
+	}
+	get := func(tok, path string) answer {
+		return call(t, "GET", "http://"+addr+path, map[string]string{"Authorization": "Bearer " + tok})
+	}
+	otherTenant := "/org/" + otherOrg + "/env/0e000000-0000-4000-8000-00000000000e/bot/0f000000-0000-4000-8000-00000000000f"
+	if a := get(m[1], bigTenant+"/dashboard/summary"); a.status != 200 || at(a.body, "hasData") != true {
+		t.Errorf("demo token on the demo: %d %s", a.status, a.raw)
+	}
+	if a := get(m[1], otherTenant+"/dashboard/summary"); a.status != 403 {
+		t.Errorf("demo token on another organization: %d, want 403", a.status)
+	}
+	if a := get("ops-token", otherTenant+"/dashboard/summary"); a.status != 200 || at(a.body, "hasData") != false {
+		t.Errorf("configured token on its organization: %d %s", a.status, a.raw)
+	}
+	if a := get("ops-token", bigTenant+"/dashboard/summary"); a.status != 403 {
+		t.Errorf("configured token on the demo: %d, want 403", a.status)
+	}
+	run.Process.Signal(syscall.SIGTERM)
+	if err := run.Wait(); err != nil {
+		t.Errorf("run after SIGTERM: %v", err)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for one writer and one reader at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
