@@ -88,7 +88,8 @@ func Open(ctx context.Context, o Options) (*Warehouse, error) {
 	})
 	if err != nil {
 		if strings.Contains(err.Error(), "Could not set lock") {
-			return nil, fmt.Errorf("warehouse %s is in use by another dashboard process (serve or run); stop it or use its admin API: %w", o.Dir, err)
+			return nil, fmt.Errorf("warehouse %s is in use by another dashboard process (serve or run): "+
+				"stop it first (one process writes a DuckDB database at a time; dashboard run rolls up on its own schedules): %w", o.Dir, err)
 		}
 		return nil, err
 	}

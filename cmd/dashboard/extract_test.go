@@ -1,6 +1,10 @@
 package main
 
 import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dashboard-analytics/dashboard/config"
@@ -13,6 +17,28 @@ func TestExtractHeldBytesFollowMemoryLimit(t *testing.T) {
 		env := &cmdEnv{settings: config.Settings{MemoryLimit: limit}}
 		if got := extractOptions(env).HeldBytes; got != want {
 			t.Errorf("memory limit %q: HeldBytes %d, want %d", limit, got, want)
+		}
+	}
+}
+
+// Conflicting or bad rollup flags are refused, naming the flag, before anything is opened.
+func TestRollupFlags(t *testing.T) {
+	for args, want := range map[string]string{
+		"--full --from 2026-01-01":              "--full",
+		"--full --to 2026-01-01":                "--full",
+		"--from 2026-13-01":                     "--from",
+		"--from 2026-01-02 --to 2026-01-01":     "--to",
+		"--from 2026-01-01 --to not-a-date":     "--to",
+		"--full --from 2026-01-01 --to 2026-01": "--full",
+	} {
+		dir := t.TempDir()
+		var stdout, stderr strings.Builder
+		code := run(context.Background(), append([]string{"rollup", "--data-dir", dir}, strings.Fields(args)...), &stdout, &stderr, func(string) string { return "" })
+		if code == 0 || !strings.Contains(stderr.String(), want) {
+			t.Errorf("rollup %s: exit %d, %q; want a failure naming %s", args, code, stderr.String(), want)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "warehouse")); err == nil {
+			t.Errorf("rollup %s: the warehouse was created", args)
 		}
 	}
 }

@@ -29,6 +29,9 @@ func init() {
 			var o warehouse.RollupOptions
 			o.Full = *env.extra["full"].(*bool)
 			from, to := *env.extra["from"].(*string), *env.extra["to"].(*string)
+			if o.Full && (from != "" || to != "") {
+				return errors.New("--full: rolls up every day; give it or --from/--to, not both")
+			}
 			if from != "" || to != "" {
 				if from == "" {
 					from = to
