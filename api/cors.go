@@ -24,7 +24,7 @@ type cors struct {
 	any     bool
 	allowed map[string]bool
 	router  *mux.Router
-	next    http.Handler
+	next    http.Handler // the router, HEAD served as GET
 }
 
 // corsHeaders are the request headers a browser may send on a cross-origin request.
@@ -33,11 +33,11 @@ const corsHeaders = "Authorization, Content-Type"
 // corsExposed are the response headers a script may read besides the safelisted ones.
 const corsExposed = "Content-Disposition, Retry-After, Allow"
 
-func newCORS(origins []string, router *mux.Router) http.Handler {
+func newCORS(origins []string, router *mux.Router, next http.Handler) http.Handler {
 	if len(origins) == 0 {
-		return router
+		return next
 	}
-	c := &cors{allowed: map[string]bool{}, router: router, next: router}
+	c := &cors{allowed: map[string]bool{}, router: router, next: next}
 	for _, o := range origins {
 		if o == "*" {
 			c.any = true

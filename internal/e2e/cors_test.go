@@ -143,8 +143,8 @@ func TestCORS(t *testing.T) {
 	off := serve()
 	resp, _ = do(off, "OPTIONS", summary, preflight(dash, "GET"))
 	expect("preflight, CORS off", resp, http.StatusMethodNotAllowed, "")
-	if got := resp.Header.Values("Allow"); !slices.Equal(got, []string{"GET"}) {
-		t.Errorf("405 Allow %q, want GET", got)
+	if got := resp.Header.Values("Allow"); !slices.Equal(got, []string{"GET, HEAD"}) {
+		t.Errorf("405 Allow %q, want GET, HEAD", got)
 	}
 	resp, _ = do(off, "GET", summary, map[string]string{"Origin": dash, "Authorization": "Bearer tok"})
 	expect("GET, CORS off", resp, http.StatusOK, "")

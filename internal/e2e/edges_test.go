@@ -899,8 +899,34 @@ func TestEdges(t *testing.T) {
 				if d := diff("", mustJSON(t, `{"status":405,"error":"Method Not Allowed","path":"`+p+`"}`), a.body); d != "" {
 					t.Errorf("%s %s: %s", m, p, d)
 				}
-				if allow := a.header.Get("Allow"); allow != "GET" { // RFC 9110: a 405 lists the methods
-					t.Errorf("%s %s: Allow %q, want GET", m, p, allow)
+				if allow := a.header.Get("Allow"); allow != "GET, HEAD" { // RFC 9110: a 405 lists the methods
+					t.Errorf("%s %s: Allow %q, want GET, HEAD", m, p, allow)
+				}
+			}
+		}
+		// HEAD is GET without the body (RFC 9110 §9.3.2), whatever GET answers; where GET
+		// is no route, HEAD is none either.
+		for _, c := range []struct {
+			path   string
+			status int
+		}{
+			{"/healthz", 200}, {"/openapi.json", 200}, {tenantA + "/dashboard/summary", 200},
+			{tenantA + "/conversations/list?" + rangeR, 200}, {tenantA + "/dashboard/messages?" + rangeR + "&startHour=x", 400},
+			{tenantA + "/messages/request_report", 405}, {"/nope", 404},
+		} {
+			for _, gz := range []string{"", "gzip"} {
+				h := map[string]string{"Accept-Encoding": gz}
+				get, head := fetch(t, "GET", base+c.path, h), fetch(t, "HEAD", base+c.path, h)
+				if head.status != c.status || get.status != c.status || len(head.raw) != 0 {
+					t.Errorf("HEAD %s: %d with %d bytes (GET %d), want %d and no body", c.path, head.status, len(head.raw), get.status, c.status)
+				}
+				for _, k := range []string{"Content-Type", "Content-Length", "Content-Encoding", "Vary", "Allow"} {
+					if c.status == 404 || c.status == 405 {
+						break // the message names the method: lengths differ
+					}
+					if head.header.Get(k) != get.header.Get(k) {
+						t.Errorf("HEAD %s (%q): %s %q, GET's %q", c.path, gz, k, head.header.Get(k), get.header.Get(k))
+					}
 				}
 			}
 		}
