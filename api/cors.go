@@ -24,7 +24,7 @@ type cors struct {
 	any     bool
 	allowed map[string]bool
 	router  *mux.Router
-	next    http.Handler // the router, HEAD served as GET
+	next    http.Handler
 }
 
 // corsHeaders are the request headers a browser may send on a cross-origin request.
@@ -33,11 +33,11 @@ const corsHeaders = "Authorization, Content-Type"
 // corsExposed are the response headers a script may read besides the safelisted ones.
 const corsExposed = "Content-Disposition, Retry-After, Allow"
 
-func newCORS(origins []string, router *mux.Router, next http.Handler) http.Handler {
+func newCORS(origins []string, router *mux.Router) http.Handler {
 	if len(origins) == 0 {
-		return next
+		return router
 	}
-	c := &cors{allowed: map[string]bool{}, router: router, next: next}
+	c := &cors{allowed: map[string]bool{}, router: router, next: router}
 	for _, o := range origins {
 		if o == "*" {
 			c.any = true
@@ -89,7 +89,7 @@ func (c *cors) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // routeMethods are the methods the request's path takes (none: no route).
 func routeMethods(router *mux.Router, r *http.Request) []string {
 	var out []string
-	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+	for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"} {
 		probe := r.Clone(r.Context())
 		probe.Method = m
 		var match mux.RouteMatch

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -48,7 +49,13 @@ func walk(t *testing.T, s *Server) []walkedRoute {
 			t.Errorf("route %s has no method", tpl)
 			return nil
 		}
+		if slices.Contains(methods, "GET") != slices.Contains(methods, "HEAD") {
+			t.Errorf("route %s: methods %v; a GET route takes HEAD, and only those", tpl, methods)
+		}
 		for _, m := range methods {
+			if m == "HEAD" {
+				continue // every GET route's twin (withHead); OpenAPI documents the GET
+			}
 			out = append(out, walkedRoute{m, tpl, route.GetName()})
 		}
 		return nil

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,7 +43,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	router  *mux.Router
-	handler http.Handler // the router (HEAD served as GET), behind CORS when origins are configured
+	handler http.Handler // the router, behind CORS when origins are configured
 	tokens  map[[32]byte]map[string]bool
 	cache   *answerCache
 	heavy   chan struct{}
@@ -72,7 +71,7 @@ func New(wh *warehouse.Warehouse, cfg Config, log *slog.Logger) *Server {
 		s.tokens[sha256.Sum256([]byte(tok))] = set
 	}
 	s.router = s.routes()
-	s.handler = newCORS(cfg.CORSOrigins, s.router, headAsGet(s.router))
+	s.handler = newCORS(cfg.CORSOrigins, s.router)
 	return s
 }
 
@@ -132,9 +131,6 @@ func (s *Server) routes() *mux.Router {
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		// RFC 9110: a 405 says which methods the resource takes.
 		if allowed := routeMethods(r, req); len(allowed) > 0 {
-			if allowed[0] == http.MethodGet {
-				allowed = slices.Insert(allowed, 1, http.MethodHead) // served as GET (headAsGet)
-			}
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
 		}
 		writeError(w, req, http.StatusMethodNotAllowed, "method "+req.Method+" is not allowed on "+req.URL.Path)
@@ -156,32 +152,24 @@ func (s *Server) routes() *mux.Router {
 		if s.cfg.Metrics != nil {
 			h = s.cfg.Metrics.instrument(h)
 		}
-		r.NewRoute().MatcherFunc(tailMatcher(rt.path)).Path(rt.path).Handler(h).Methods(rt.method).Name(rt.name)
+		r.NewRoute().MatcherFunc(tailMatcher(rt.path)).Path(rt.path).Handler(h).Methods(withHead(rt.method)...).Name(rt.name)
 	}
 	if s.cfg.Metrics != nil && !s.cfg.MetricsElsewhere {
 		// Open, like /healthz: scrapers carry no customer token (SECURITY.md).
-		r.Handle("/metrics", s.cfg.Metrics.Handler()).Methods("GET").Name("metrics")
+		r.Handle("/metrics", s.cfg.Metrics.Handler()).Methods(withHead("GET")...).Name("metrics")
 	}
 	return r
 }
 
-// headAsGet answers HEAD on every GET route as the GET (RFC 9110 §9.3.2: "the server
-// SHOULD send the same header fields"; load balancers probe /healthz so): the handler
-// runs as for GET and net/http, which knows the request was HEAD, sends no body. A HEAD
-// where GET is no route goes to the router as it is (404, or 405).
-func headAsGet(router *mux.Router) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodHead {
-			get := r.Clone(r.Context())
-			get.Method = http.MethodGet
-			var match mux.RouteMatch
-			if router.Match(get, &match) && match.MatchErr == nil {
-				router.ServeHTTP(w, get)
-				return
-			}
-		}
-		router.ServeHTTP(w, r)
-	})
+// withHead is a route's methods: a GET route takes HEAD too (RFC 9110 §9.3.2: HEAD is
+// GET without the content; load balancers probe /healthz so). Its handler runs as for
+// GET — net/http sends no body for a HEAD — and http.ServeContent (report files) reads
+// nothing for one.
+func withHead(method string) []string {
+	if method == http.MethodGet {
+		return []string{http.MethodGet, http.MethodHead}
+	}
+	return []string{method}
 }
 
 // tailMatcher tests that a request's path ends with the literal tail of template

@@ -61,8 +61,8 @@ func TestCORS(t *testing.T) {
 	one := serve(dash, "http://localhost:3000")
 	resp, body := do(one, "OPTIONS", summary, preflight(dash, "GET"))
 	expect("preflight, GET route", resp, http.StatusNoContent, dash)
-	if got := resp.Header.Get("Access-Control-Allow-Methods"); got != "GET" {
-		t.Errorf("preflight Allow-Methods %q, want GET", got)
+	if got := resp.Header.Get("Access-Control-Allow-Methods"); got != "GET, HEAD" {
+		t.Errorf("preflight Allow-Methods %q, want GET, HEAD", got)
 	}
 	if got := resp.Header.Get("Access-Control-Allow-Headers"); !strings.Contains(got, "Authorization") {
 		t.Errorf("preflight Allow-Headers %q, want Authorization among them", got)

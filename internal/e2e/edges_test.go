@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -70,6 +72,38 @@ func call(t *testing.T, method, url string, header map[string]string) answer {
 		t.Fatalf("%s %s: answer is not JSON (%v): %.300s", method, url, err, a.raw)
 	}
 	return a
+}
+
+// rawHead sends HEAD path on a connection of its own and reads to its end: the status,
+// the header, and whatever came after the header (a HEAD answer has nothing there).
+func rawHead(t *testing.T, base, path, acceptEncoding string) (int, http.Header, string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	req := "HEAD " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	if acceptEncoding != "" {
+		req += "Accept-Encoding: " + acceptEncoding + "\r\n"
+	}
+	if _, err := io.WriteString(conn, req+"\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	all, err := io.ReadAll(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, rest, ok := strings.Cut(string(all), "\r\n\r\n")
+	if !ok {
+		t.Fatalf("HEAD %s: no end of header in %q", path, all)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(head+"\r\n\r\n")), &http.Request{Method: "HEAD"})
+	if err != nil {
+		t.Fatalf("HEAD %s: %v", path, err)
+	}
+	return resp.StatusCode, resp.Header, rest
 }
 
 // fetch is call without reading the body as JSON.
@@ -905,7 +939,8 @@ func TestEdges(t *testing.T) {
 			}
 		}
 		// HEAD is GET without the body (RFC 9110 §9.3.2), whatever GET answers; where GET
-		// is no route, HEAD is none either.
+		// is no route, HEAD is none either. Sent on a bare connection: Go's client never
+		// reads a HEAD answer's body, so a body sent would go unseen.
 		for _, c := range []struct {
 			path   string
 			status int
@@ -915,18 +950,22 @@ func TestEdges(t *testing.T) {
 			{tenantA + "/messages/request_report", 405}, {"/nope", 404},
 		} {
 			for _, gz := range []string{"", "gzip"} {
-				h := map[string]string{"Accept-Encoding": gz}
-				get, head := fetch(t, "GET", base+c.path, h), fetch(t, "HEAD", base+c.path, h)
-				if head.status != c.status || get.status != c.status || len(head.raw) != 0 {
-					t.Errorf("HEAD %s: %d with %d bytes (GET %d), want %d and no body", c.path, head.status, len(head.raw), get.status, c.status)
+				get := fetch(t, "GET", base+c.path, map[string]string{"Accept-Encoding": gz})
+				status, header, rest := rawHead(t, base, c.path, gz)
+				if status != c.status || get.status != c.status || rest != "" {
+					t.Errorf("HEAD %s: %d with %q after the header (GET %d), want %d and no body", c.path, status, rest, get.status, c.status)
 				}
-				for _, k := range []string{"Content-Type", "Content-Length", "Content-Encoding", "Vary", "Allow"} {
-					if c.status == 404 || c.status == 405 {
-						break // the message names the method: lengths differ
+				keys := []string{"Content-Type", "Content-Length", "Content-Encoding", "Vary"}
+				if c.status == 404 || c.status == 405 {
+					keys = nil // the message names the method: lengths differ
+				}
+				for _, k := range keys {
+					if header.Get(k) != get.header.Get(k) {
+						t.Errorf("HEAD %s (%q): %s %q, GET's %q", c.path, gz, k, header.Get(k), get.header.Get(k))
 					}
-					if head.header.Get(k) != get.header.Get(k) {
-						t.Errorf("HEAD %s (%q): %s %q, GET's %q", c.path, gz, k, head.header.Get(k), get.header.Get(k))
-					}
+				}
+				if want := map[int]string{200: "", 400: "", 404: "", 405: "POST"}[c.status]; header.Get("Allow") != want {
+					t.Errorf("HEAD %s: Allow %q, want %q", c.path, header.Get("Allow"), want)
 				}
 			}
 		}
