@@ -6,6 +6,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -45,6 +46,8 @@ type Runner struct {
 	cancel  context.CancelFunc
 	running sync.WaitGroup
 	lake    chan struct{} // held by the running lake job
+	drain   chan struct{} // closed by Drain: no job starts any more
+	drained sync.Once
 	// OnFinish, when set, is called after every run (metrics).
 	OnFinish func(job string, status string, took time.Duration, o Outcome)
 }
@@ -58,31 +61,63 @@ func NewRunner(wh *warehouse.Warehouse, log *slog.Logger, now func() time.Time) 
 		now = time.Now
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Runner{wh: wh, log: log, now: now, ctx: ctx, cancel: cancel, lake: make(chan struct{}, 1)}
+	return &Runner{wh: wh, log: log, now: now, ctx: ctx, cancel: cancel, lake: make(chan struct{}, 1), drain: make(chan struct{})}
 }
 
 // Cancel cancels the running jobs and every later one (the process is stopping).
 func (r *Runner) Cancel() { r.cancel() }
 
+// Drain lets the running jobs finish but starts no other: a job called after it, or
+// waiting for the lake, returns ErrDraining unrecorded.
+func (r *Runner) Drain() { r.drained.Do(func() { close(r.drain) }) }
+
+// ErrDraining is why a job did not start: the runner is draining (the process stops).
+var ErrDraining = errors.New("not started: the service is stopping")
+
+// stopping is ErrDraining or the cancellation when the runner no longer starts jobs.
+func (r *Runner) stopping() error {
+	select {
+	case <-r.drain:
+		return ErrDraining
+	default:
+	}
+	return r.ctx.Err()
+}
+
 // Do runs a job once and records it: RUNNING, then DONE or FAILED (a panic is a
 // failure with its stack in the log, not a crash).
 //
 // A lake job first waits for the lake job running, if any; its run record starts when
-// it does. Cancelled while it waits, it returns the context's error unrecorded: it did
-// not run.
+// it does. A job that has not started when the runner drains or is cancelled (called
+// after, or still waiting for the lake) returns ErrDraining or the context's error,
+// unrecorded: it did not run.
 func (r *Runner) Do(job Job, trigger string) (err error) {
 	r.running.Add(1)
 	defer r.running.Done()
+	if err := r.stopping(); err != nil {
+		return err
+	}
 	if job.Lake {
+		took := false
 		select {
 		case r.lake <- struct{}{}:
+			took = true
 		default:
 			r.log.Info("job waits for the lake job running", "job", job.Name, "trigger", trigger)
 			select {
 			case r.lake <- struct{}{}:
+				took = true
 			case <-r.ctx.Done():
-				return r.ctx.Err()
+			case <-r.drain:
 			}
+		}
+		// Given up only when stopping; but a lake freed as the runner stopped may have
+		// been taken instead (select picks at random): check again.
+		if err := r.stopping(); err != nil {
+			if took {
+				<-r.lake
+			}
+			return err
 		}
 		defer func() { <-r.lake }()
 	}
@@ -221,13 +256,14 @@ func (s *Scheduler) Wait() { s.ticks.Wait() }
 
 // Pause stops scheduling: no job starts after it; running ones go on. Call it as soon
 // as the process is asked to stop.
-func (s *Scheduler) Pause() { s.cron.Stop() }
+func (s *Scheduler) Pause() { s.cron.Stop(); s.runner.Drain() }
 
 // Stop drains: it stops scheduling and waits for the running jobs to finish, until ctx
 // ends; then it cancels them (an extract keeps what it published, a rollup rolls back)
 // and waits for them to return, at most 10 s more.
 func (s *Scheduler) Stop(ctx context.Context) {
 	cctx := s.cron.Stop()
+	s.runner.Drain()
 	done := make(chan struct{})
 	go func() { <-cctx.Done(); s.runner.running.Wait(); close(done) }()
 	select {

@@ -245,75 +245,150 @@ func TestNightlyRetention(t *testing.T) {
 	}
 }
 
+// receive is <-c, or a failure after 10 s.
+func receive[T any](t *testing.T, c <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-c:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+	var zero T
+	return zero
+}
+
+// lakeJobs are two lake jobs due at 02:00 that say when they start and run until
+// released, counting overlaps.
+type lakeJobs struct {
+	started  chan string
+	release  chan struct{}
+	in, over atomic.Int32
+}
+
+func newLakeJobs() *lakeJobs {
+	return &lakeJobs{started: make(chan string, 2), release: make(chan struct{})}
+}
+
+func (l *lakeJobs) job(name string) Job {
+	return Job{Name: name, Spec: "0 2 * * *", Lake: true, Run: func(ctx context.Context) (Outcome, error) {
+		if l.in.Add(1) > 1 {
+			l.over.Add(1)
+		}
+		defer l.in.Add(-1)
+		l.started <- name
+		<-l.release
+		return Outcome{}, nil
+	}}
+}
+
 // TestLakeJobsTakeTurns: two lake jobs due at the same tick run one after the other (the
-// second waits, and its record starts when it runs); a job that does not touch the lake
-// runs beside them.
+// second waits, and its record starts after the first's ends); a job that does not touch
+// the lake runs beside them.
 func TestLakeJobsTakeTurns(t *testing.T) {
 	wh := openWarehouse(t, t.TempDir())
-	runner := NewRunner(wh, nil, nil)
-	var inLake, overlaps atomic.Int32
-	firstIn, release := make(chan string, 2), make(chan struct{})
-	lakeJob := func(name string) Job {
-		return Job{Name: name, Spec: "0 2 * * *", Lake: true, Run: func(ctx context.Context) (Outcome, error) {
-			if inLake.Add(1) > 1 {
-				overlaps.Add(1)
-			}
-			defer inLake.Add(-1)
-			firstIn <- name
-			<-release
-			return Outcome{}, nil
-		}}
-	}
+	clock := time.Date(2026, 1, 1, 1, 59, 30, 0, time.UTC)
+	var tick atomic.Int64 // the runner's clock: the test moves it
+	tick.Store(clock.UnixNano())
+	runner := NewRunner(wh, nil, func() time.Time { return time.Unix(0, tick.Load()).UTC() })
+	l := newLakeJobs()
 	other := Job{Name: "other", Spec: "0 2 * * *", Run: func(ctx context.Context) (Outcome, error) { return Outcome{}, nil }}
-	s, err := NewScheduler(runner, []Job{lakeJob("nightly"), lakeJob("incremental"), other})
+	s, err := NewScheduler(runner, []Job{l.job("nightly"), l.job("incremental"), other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Tick(clock)
+	s.Tick(clock.Add(time.Minute)) // 02:00:30: all three due
+	first := receive(t, l.started, "the first lake job")
+	waitRuns(t, wh, "other", 1) // not held up by the lake
+	time.Sleep(100 * time.Millisecond)
+	select {
+	case second := <-l.started:
+		t.Fatalf("%s started while %s held the lake", second, first)
+	default:
+	}
+	tick.Add(int64(time.Minute)) // the first ends a minute later
+	l.release <- struct{}{}
+	second := receive(t, l.started, "the second lake job")
+	close(l.release)
+	s.Wait()
+	if first == second || l.over.Load() != 0 {
+		t.Fatalf("runs %s, %s; %d overlaps", first, second, l.over.Load())
+	}
+	r1, r2 := waitRuns(t, wh, first, 1), waitRuns(t, wh, second, 1)
+	if len(r1) != 1 || len(r2) != 1 || r1[0].Status != "DONE" || r2[0].Status != "DONE" || r1[0].Finished == nil ||
+		r2[0].Started.Before(*r1[0].Finished) {
+		t.Errorf("%s %+v; %s %+v: the second's record must start when the first's ends", first, r1, second, r2)
+	}
+}
+
+// TestDrainStartsNoWaitingJob: a lake job waiting when the service stops (Pause: SIGTERM)
+// does not start when the lake frees; Stop returns once the running one ends; a job
+// waiting when the runner is cancelled gives up too. Neither is recorded.
+func TestDrainStartsNoWaitingJob(t *testing.T) {
+	wh := openWarehouse(t, t.TempDir())
+	runner := NewRunner(wh, nil, nil)
+	l := newLakeJobs()
+	s, err := NewScheduler(runner, []Job{l.job("nightly"), l.job("incremental")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock := time.Date(2026, 1, 1, 1, 59, 30, 0, time.UTC)
 	s.Tick(clock)
-	s.Tick(clock.Add(time.Minute)) // 02:00:30: all three due
-	first := <-firstIn
-	waitRuns(t, wh, "other", 1) // not held up by the lake
-	time.Sleep(100 * time.Millisecond)
+	s.Tick(clock.Add(time.Minute))
+	first := receive(t, l.started, "the first lake job")
+	time.Sleep(50 * time.Millisecond) // the other is waiting for the lake
+	s.Pause()
+	close(l.release)
+	stopped := make(chan struct{})
+	go func() { s.Stop(context.Background()); close(stopped) }()
+	receive(t, stopped, "Stop")
+	s.Wait()
 	select {
-	case second := <-firstIn:
-		t.Fatalf("%s started while %s held the lake", second, first)
+	case second := <-l.started:
+		t.Fatalf("%s started after the drain (%s held the lake)", second, first)
 	default:
 	}
-	close(release)
-	second := <-firstIn
-	s.Wait()
-	if first == second || overlaps.Load() != 0 {
-		t.Fatalf("runs %s, %s; %d overlaps", first, second, overlaps.Load())
-	}
 	for _, job := range []string{"nightly", "incremental"} {
-		if runs := waitRuns(t, wh, job, 1); len(runs) != 1 || runs[0].Status != "DONE" {
-			t.Errorf("%s: %+v", job, runs)
+		runs, err := wh.Runs(context.Background(), job, 10)
+		if want := map[bool]int{true: 1, false: 0}[job == first]; err != nil || len(runs) != want {
+			t.Errorf("%s: %d records, want %d (%v)", job, len(runs), want, err)
 		}
 	}
-
-	// A lake job waiting when the runner is cancelled gives up, unrecorded.
-	hold := make(chan struct{})
-	holding := make(chan struct{})
-	go runner.Do(Job{Name: "holder", Lake: true, Run: func(ctx context.Context) (Outcome, error) {
-		close(holding)
-		<-hold
+	if err := runner.Do(Job{Name: "late", Run: func(ctx context.Context) (Outcome, error) {
+		t.Error("a job started after the drain")
 		return Outcome{}, nil
-	}}, "manual")
-	<-holding
-	done := make(chan error)
+	}}, "manual"); !errors.Is(err, ErrDraining) {
+		t.Errorf("a job after the drain: %v, want ErrDraining", err)
+	}
+
+	// Cancelled while waiting (a fresh runner).
+	runner = NewRunner(wh, nil, nil)
+	hold, holding, held := make(chan struct{}), make(chan struct{}), make(chan error)
 	go func() {
-		done <- runner.Do(Job{Name: "waiter", Lake: true, Run: func(ctx context.Context) (Outcome, error) {
+		held <- runner.Do(Job{Name: "holder", Lake: true, Run: func(ctx context.Context) (Outcome, error) {
+			close(holding)
+			<-hold
+			return Outcome{}, nil
+		}}, "manual")
+	}()
+	receive(t, holding, "the holder")
+	waited := make(chan error)
+	go func() {
+		waited <- runner.Do(Job{Name: "waiter", Lake: true, Run: func(ctx context.Context) (Outcome, error) {
 			t.Error("the waiter ran")
 			return Outcome{}, nil
 		}}, "manual")
 	}()
 	time.Sleep(50 * time.Millisecond)
 	runner.Cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
+	if err := receive(t, waited, "the waiter"); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled while waiting: %v", err)
 	}
 	close(hold)
+	if err := receive(t, held, "the holder's end"); err != nil {
+		t.Errorf("holder: %v", err)
+	}
 	if runs, _ := wh.Runs(context.Background(), "waiter", 10); len(runs) != 0 {
 		t.Errorf("the waiter was recorded: %+v", runs)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -116,7 +117,11 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 		if stopped(err) {
 			return nil
 		}
-		env.log.Error("startup extract + rollup failed; serving what was rolled up before", "err", err)
+		if unread := (*etl.UnreadError)(nil); errors.As(err, &unread) {
+			env.log.Error("startup extract: landing files could not be read; the rest is rolled up, the next run tries them again", "err", err)
+		} else {
+			env.log.Error("startup extract + rollup failed; serving what was rolled up before", "err", err)
+		}
 	}
 	if err := wh.Refresh(ctx); err != nil {
 		if stopped(err) {
