@@ -81,7 +81,11 @@ type Run struct {
 type UnreadError struct{ Files []string }
 
 func (e *UnreadError) Error() string {
-	return fmt.Sprintf("%d landing file(s) could not be read; the next run reads them again: %s", len(e.Files), strings.Join(e.Files, "; "))
+	shown, more := e.Files, ""
+	if len(shown) > 5 {
+		shown, more = shown[:5], fmt.Sprintf("; and %d more (lake/_etl/runs.ndjson lists them)", len(e.Files)-5)
+	}
+	return fmt.Sprintf("%d landing file(s) could not be read; the next run reads them again: %s%s", len(e.Files), strings.Join(shown, "; "), more)
 }
 
 // Counts are per-kind record counts.
@@ -343,7 +347,11 @@ func extractGroup(ctx context.Context, o Options, lake *lakeDir, db *duck.DB, st
 	}
 	o.Logger.Info("extract parsed", "files", len(files), "lines", run.Lines, "took", time.Since(t0).Round(time.Millisecond))
 	// Quarantine first: it is rewritten whole per landing file, so a rerun writes the same.
+	// A file not read (unread) keeps the quarantine of its last whole reading.
 	for i, f := range files {
+		if perFile[i].unread != nil {
+			continue
+		}
 		if err := writeQuarantine(o.QuarantineDir, f.Rel, perFile[i].bad); err != nil {
 			return err
 		}
@@ -492,6 +500,12 @@ func parseFiles(ctx context.Context, o Options, files []LandingFile, st *stager,
 		return nil, err
 	}
 	for i := range results {
+		if results[i].unread != nil {
+			// Its quarantine stays as the last whole reading left it (extractGroup):
+			// the bad lines read so far are counted when the file is read whole.
+			results[i].lines -= int64(len(results[i].bad))
+			results[i].bad = nil
+		}
 		if results[i].readErr != "" {
 			// The unreadable rest of the file counts as one line read, and quarantined:
 			// lines read = lake rows + duplicates + superseded + quarantined still holds.

@@ -1251,18 +1251,22 @@ func (f *failingReader) Read(p []byte) (int, error) {
 func (f *failingReader) Close() error { return f.r.Close() }
 
 // TestUnreadableFileIsReadAgain: a landing file the system will not let the run read
-// (open refused, an I/O error midway) is not recorded as loaded and not quarantined as
-// damaged: the run loads everything else, fails naming the file, and the next run reads
-// it whole; what the first run read of it is then a duplicate of itself. A file removed
-// between discovery and reading is skipped quietly.
+// (open refused, an I/O error midway) is not recorded as loaded, and its quarantine keeps
+// what its last whole reading found: the run loads everything else (and what it read of
+// that file), fails naming it, and the next run reads it whole; what the first run read
+// of it is then a duplicate of itself. A file removed between discovery and reading is
+// skipped quietly.
 func TestUnreadableFileIsReadAgain(t *testing.T) {
 	day := "2026-01-05T10:00:00Z"
 	d := newDataDir(t)
-	d.writeLines(t, "a-refused.ndjson", msg("r1", day), msg("r2", day))
+	d.writeLines(t, "a-refused.ndjson", msg("r1", day), "not json")
+	d.extract(t) // read whole once: one bad line in quarantine
+	d.writeLines(t, "a-refused.ndjson", msg("r1", day), "not json", msg("r2", day))
 	var midway []string
 	for i := range 200 {
 		midway = append(midway, msg(fmt.Sprintf("e%03d", i), day))
 	}
+	midway[49] = strings.Replace(midway[49], `"USER"`, `"SIDEWAYS"`, 1) // line 50: bad, and read before the error
 	d.writeLines(t, "b-eio.ndjson", midway...)
 	d.writeLines(t, "c-gone.ndjson", msg("g1", day))
 	d.writeLines(t, "d-ok.ndjson", msg("ok", day), "not json")
@@ -1274,7 +1278,11 @@ func TestUnreadableFileIsReadAgain(t *testing.T) {
 			return nil, &fs.PathError{Op: "open", Path: path, Err: syscall.ENOENT}
 		case "b-eio.ndjson":
 			f, err := os.Open(path)
-			return &failingReader{r: f, ok: 100 * (len(midway[0]) + 1)}, err // 100 lines, then EIO
+			ok := 0
+			for _, l := range midway[:100] {
+				ok += len(l) + 1
+			}
+			return &failingReader{r: f, ok: ok}, err // 100 lines, then EIO
 		}
 		return os.Open(path)
 	}
@@ -1286,24 +1294,35 @@ func TestUnreadableFileIsReadAgain(t *testing.T) {
 		!strings.Contains(run.Summary(), " unread=2 ") {
 		t.Fatalf("first run: %v; %+v", err, run)
 	}
-	if n := countRows(t, d.lake, "SELECT count(*) FROM {messages}"); n != 101 { // ok + 100 lines of b
+	if n := countRows(t, d.lake, "SELECT count(*) FROM {messages}"); n != 1+99+1 { // r1, b's good lines of 100, ok
 		t.Errorf("after the first run: %d messages, want 101", n)
 	}
-	if q := readQuarantine(t, d.quarantine); len(q) != 1 || q[0].File != "d-ok.ndjson" {
-		t.Errorf("quarantine %+v, want only d-ok.ndjson's bad line", q)
+	quarantined := func() map[string][]int64 {
+		out := map[string][]int64{}
+		for _, e := range readQuarantine(t, d.quarantine) {
+			out[e.File] = append(out[e.File], e.Line)
+		}
+		return out
 	}
-	if sum := run.Loaded.Messages + run.Duplicates + run.Superseded + run.Quarantined; run.Lines != sum || run.Lines != 102 {
-		t.Errorf("lines %d, loaded %d + duplicates %d + superseded %d + quarantined %d", run.Lines, run.Loaded.Messages, run.Duplicates, run.Superseded, run.Quarantined)
+	if q := quarantined(); fmt.Sprint(q) != "map[a-refused.ndjson:[2] d-ok.ndjson:[2]]" {
+		t.Errorf("quarantine %v: want a-refused's of its last whole reading, and d-ok's", q)
+	}
+	if sum := run.Loaded.Messages + run.Duplicates + run.Superseded + run.Quarantined; run.Lines != sum || run.Lines != 101 || run.Quarantined != 1 {
+		t.Errorf("lines %d, loaded %d + duplicates %d + superseded %d + quarantined %d; want 101 lines, 1 quarantined",
+			run.Lines, run.Loaded.Messages, run.Duplicates, run.Superseded, run.Quarantined)
 	}
 
-	// Fixed (and the "gone" file back, as if it landed again): the three are read.
+	// Fixed (and the "gone" file back, as if it landed again): the three are read whole.
 	run = d.extract(t)
-	if run.Files != 3 || run.Lines != 203 || run.Loaded.Messages != 103 || run.Duplicates != 100 {
-		t.Errorf("second run read %d files, %d lines: loaded %d, duplicates %d; want 3 files, 203 lines, 103 loaded, 100 duplicates",
-			run.Files, run.Lines, run.Loaded.Messages, run.Duplicates)
+	if run.Files != 3 || run.Lines != 204 || run.Loaded.Messages != 102 || run.Duplicates != 100 || run.Quarantined != 2 {
+		t.Errorf("second run read %d files, %d lines: loaded %d, duplicates %d, quarantined %d; want 3, 204, 102, 100, 2",
+			run.Files, run.Lines, run.Loaded.Messages, run.Duplicates, run.Quarantined)
 	}
-	if n := countRows(t, d.lake, "SELECT count(*) FROM {messages}"); n != 204 {
-		t.Errorf("after the second run: %d messages, want 204", n)
+	if n := countRows(t, d.lake, "SELECT count(*) FROM {messages}"); n != 203 {
+		t.Errorf("after the second run: %d messages, want 203", n)
+	}
+	if q := quarantined(); fmt.Sprint(q) != "map[a-refused.ndjson:[2] b-eio.ndjson:[50] d-ok.ndjson:[2]]" {
+		t.Errorf("quarantine after the second run %v", q)
 	}
 	if run := d.extract(t); run.Files != 0 {
 		t.Errorf("third run read %d files, want none", run.Files)
