@@ -11,12 +11,18 @@ func (s *Server) adminRoutes() []route {
 	}
 }
 
-// operatorGate needs a valid token (any organization) unless auth is off.
+// operatorGate needs a valid configured token (any organization) unless auth is off; a
+// demo token beside configured ones opens its organizations only (403 here).
 func (s *Server) operatorGate(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !s.cfg.NoAuth {
-			if s.tokenOrgs(r) == nil {
+			g, ok := s.tokenGrant(r)
+			if !ok {
 				writeError(w, r, http.StatusUnauthorized, "Authorization: a valid bearer token is required")
+				return
+			}
+			if !g.operator {
+				writeError(w, r, http.StatusForbidden, "Authorization: the demo token opens the demo organizations only")
 				return
 			}
 		}

@@ -31,7 +31,10 @@ type Config struct {
 	MetricsElsewhere bool
 	// Tokens maps a bearer token to the organizations it opens; nil with NoAuth.
 	Tokens map[string][]string
-	NoAuth bool
+	// DemoTokens open their organizations' routes only, not the operator routes
+	// (/admin/jobs): the demo token of `dashboard run` beside configured tokens.
+	DemoTokens map[string][]string
+	NoAuth     bool
 	// CORSOrigins are the browser origins (scheme://host[:port], or "*") that may call
 	// the API cross-origin; none = CORS off.
 	CORSOrigins []string
@@ -44,7 +47,7 @@ type Server struct {
 	log     *slog.Logger
 	router  *mux.Router
 	handler http.Handler // the router, behind CORS when origins are configured
-	tokens  map[[32]byte]map[string]bool
+	tokens  map[[32]byte]grant
 	cache   *answerCache
 	heavy   chan struct{}
 	reports ReportRunner
@@ -61,14 +64,19 @@ func New(wh *warehouse.Warehouse, cfg Config, log *slog.Logger) *Server {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 10 * time.Second
 	}
-	s := &Server{wh: wh, cfg: cfg, log: log, tokens: map[[32]byte]map[string]bool{},
+	s := &Server{wh: wh, cfg: cfg, log: log, tokens: map[[32]byte]grant{},
 		cache: newAnswerCache(256 << 20), heavy: make(chan struct{}, cfg.MaxHeavy)}
-	for tok, orgs := range cfg.Tokens {
-		set := map[string]bool{}
-		for _, o := range orgs {
-			set[strings.ToLower(o)] = true
+	for operator, tokens := range map[bool]map[string][]string{false: cfg.DemoTokens, true: cfg.Tokens} {
+		for tok, orgs := range tokens {
+			g := grant{orgs: map[string]bool{}, operator: operator}
+			for _, o := range orgs {
+				g.orgs[strings.ToLower(o)] = true
+			}
+			if _, dup := s.tokens[sha256.Sum256([]byte(tok))]; dup && !operator {
+				continue // a configured token wins over a demo token of the same text
+			}
+			s.tokens[sha256.Sum256([]byte(tok))] = g
 		}
-		s.tokens[sha256.Sum256([]byte(tok))] = set
 	}
 	s.router = s.routes()
 	s.handler = newCORS(cfg.CORSOrigins, s.router)
@@ -311,14 +319,27 @@ func bearer(r *http.Request) string {
 	return strings.TrimSpace(h[7:])
 }
 
-// tokenOrgs are the organizations the request's token opens (nil: no or unknown token).
-// Tokens are looked up by their SHA-256 digest, never compared byte by byte.
-func (s *Server) tokenOrgs(r *http.Request) map[string]bool {
+// grant is what a token opens: its organizations, and the operator routes or not.
+type grant struct {
+	orgs     map[string]bool
+	operator bool
+}
+
+// tokenGrant is what the request's token opens (ok false: no or unknown token). Tokens
+// are looked up by their SHA-256 digest, never compared byte by byte.
+func (s *Server) tokenGrant(r *http.Request) (grant, bool) {
 	tok := bearer(r)
 	if tok == "" {
-		return nil
+		return grant{}, false
 	}
-	return s.tokens[sha256.Sum256([]byte(tok))]
+	g, ok := s.tokens[sha256.Sum256([]byte(tok))]
+	return g, ok
+}
+
+// tokenOrgs are the organizations the request's token opens (nil: no or unknown token).
+func (s *Server) tokenOrgs(r *http.Request) map[string]bool {
+	g, _ := s.tokenGrant(r)
+	return g.orgs
 }
 
 func tenantOf(r *http.Request) warehouse.TenantKey {

@@ -37,6 +37,9 @@ type cmdEnv struct {
 	args     []string
 	extra    map[string]any
 	metrics  *api.Metrics
+	// demoTokens: run's demo token → the demo organizations, beside configured
+	// tokens (tenant routes only); without configured tokens it is one of them.
+	demoTokens map[string][]string
 }
 
 var commands = map[string]command{}

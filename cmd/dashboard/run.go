@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dashboard-analytics/dashboard/config"
 	"github.com/dashboard-analytics/dashboard/etl"
 	"github.com/dashboard-analytics/dashboard/etl/generate"
 	"github.com/dashboard-analytics/dashboard/jobs"
@@ -79,10 +80,11 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 		os.Remove(tokenFile) // a token of an earlier, stopped demo
 	}
 	// The demo token: fresh with the demo data (CONTRACT §6: run on an empty data dir
-	// prints one for the demo organizations), and kept in the data dir (demo-token, 0600)
-	// so that a restart, or a start stopped during the first load, opens the demo again.
-	// It opens only the demo organizations, beside any configured tokens; deleting the
-	// file revokes it at the next start. None with auth off.
+	// prints one for the demo organizations) and kept in the data dir (demo-token, 0600).
+	// Without configured tokens it is the demo's only token, and a restart, or a start
+	// stopped during the first load, opens the demo with it again. Beside configured
+	// tokens it opens the demo organizations' routes only (not /admin/jobs), for the
+	// process that wrote the demo: a later start ignores the file. None with auth off.
 	var demoToken string
 	if !s.NoAuth {
 		if demo {
@@ -90,7 +92,7 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 			if err := os.WriteFile(tokenFile, []byte(demoToken+"\n"), 0o600); err != nil {
 				return fmt.Errorf("demo token: %w", err)
 			}
-		} else if b, err := os.ReadFile(tokenFile); err == nil {
+		} else if b, err := os.ReadFile(tokenFile); err == nil && s.AuthTokens == "" {
 			demoToken = strings.TrimSpace(string(b))
 		}
 		if demoToken != "" {
@@ -102,10 +104,21 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 					orgs = append(orgs, t.OrgUUID)
 				}
 			}
-			if s.AuthTokens != "" {
-				s.AuthTokens += ";"
+			configured, _ := config.ParseTokens(s.AuthTokens) // validated at load
+			switch _, err := config.ParseTokens(demoToken + "=" + strings.Join(orgs, ",")); {
+			case err != nil:
+				env.log.Warn("demo-token: not a token; ignored (delete the file)", "file", tokenFile, "err", err)
+				demoToken = ""
+			case configured[demoToken] != nil:
+				env.log.Warn("demo-token: also a configured token; the configuration holds", "file", tokenFile)
+				demoToken = ""
+			case len(configured) == 0:
+				s.AuthTokens = demoToken + "=" + strings.Join(orgs, ",")
+			default:
+				env.log.Warn("demo token active beside the configured tokens until this process stops: it opens the demo organizations only",
+					"organizations", strings.Join(orgs, ","))
+				env.demoTokens = map[string][]string{demoToken: orgs}
 			}
-			s.AuthTokens += demoToken + "=" + strings.Join(orgs, ",")
 		}
 	}
 	// Load what landed while the service was down before serving. SIGTERM cancels it
@@ -133,7 +146,10 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 	if err != nil {
 		return err
 	}
-	srv := newAPI(wh, env)
+	srv, err := newAPI(wh, env)
+	if err != nil {
+		return err
+	}
 	runner.OnFinish = func(job, status string, took time.Duration, o jobs.Outcome) {
 		env.metrics.JobDuration.WithLabelValues(job, status).Observe(took.Seconds())
 		env.metrics.JobRuns.WithLabelValues(job, status).Inc()

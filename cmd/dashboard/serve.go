@@ -85,7 +85,10 @@ func init() {
 			if err := wh.Refresh(ctx); err != nil {
 				return err
 			}
-			srv := newAPI(wh, env)
+			srv, err := newAPI(wh, env)
+			if err != nil {
+				return err
+			}
 			reports, err := startReports(ctx, env, wh, srv)
 			if err != nil {
 				return err
@@ -121,10 +124,16 @@ func abandonStopped(ctx context.Context, env *cmdEnv, wh *warehouse.Warehouse) {
 	}
 }
 
-func newAPI(wh *warehouse.Warehouse, env *cmdEnv) *api.Server {
+func newAPI(wh *warehouse.Warehouse, env *cmdEnv) (*api.Server, error) {
 	s := &env.settings
-	tokens, _ := config.ParseTokens(s.AuthTokens)    // validated at load
-	origins, _ := config.ParseOrigins(s.CORSOrigins) // validated at load
+	tokens, err := config.ParseTokens(s.AuthTokens)
+	if err != nil { // validated at load; never served with none
+		return nil, fmt.Errorf("auth-tokens: %w", err)
+	}
+	origins, err := config.ParseOrigins(s.CORSOrigins)
+	if err != nil {
+		return nil, fmt.Errorf("cors-origins: %w", err)
+	}
 	metrics := api.NewMetrics()
 	metrics.DirSize("dashboard_lake_bytes", "Size of the Parquet lake on disk.", func() int64 { return dirSize(s.LakeDir()) })
 	metrics.DirSize("dashboard_warehouse_bytes", "Size of the DuckDB warehouse on disk.", func() int64 { return dirSize(s.WarehouseDir()) })
@@ -132,9 +141,9 @@ func newAPI(wh *warehouse.Warehouse, env *cmdEnv) *api.Server {
 	return api.New(wh, api.Config{
 		MaxRangeDays: s.MaxRangeDays, MaxPageSize: s.MaxPageSize, MaxSample: s.MaxSample,
 		RequestTimeout: s.RequestTimeout, MaxHeavy: s.MaxHeavy, Tokens: tokens, NoAuth: s.NoAuth,
-		CORSOrigins: origins,
-		Metrics:     metrics, MetricsElsewhere: s.MetricsAddr != "",
-	}, env.log)
+		CORSOrigins: origins, DemoTokens: env.demoTokens,
+		Metrics: metrics, MetricsElsewhere: s.MetricsAddr != "",
+	}, env.log), nil
 }
 
 func dirSize(dir string) int64 {

@@ -425,7 +425,9 @@ func TestLongRequestLineReachesTheRouter(t *testing.T) {
 
 // TestRunDemoTokenBesideConfiguredTokens: `dashboard run` on an empty data dir prints a
 // fresh demo token for the demo organizations (CONTRACT §6) even when tokens are
-// configured; both open what they list, and nothing more.
+// configured. Beside them it opens the demo organizations' routes only (not
+// /admin/jobs), and only for the process that wrote the demo: the next start, tokens
+// still configured, does not take it from the data dir.
 func TestRunDemoTokenBesideConfiguredTokens(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the binary")
@@ -433,42 +435,67 @@ func TestRunDemoTokenBesideConfiguredTokens(t *testing.T) {
 	bin := buildBinary(t)
 	const otherOrg = "0a000000-0000-4000-8000-00000000000a"
 	dir, addr := filepath.Join(t.TempDir(), "data"), freePort(t)
-	var out lockedBuffer // written by exec's copying goroutine while the test reads it
-	run := command(bin, "run", "--data-dir", dir, "--addr", addr, "--demo-messages", "3000", "--log-level", "error")
-	run.Env = append(run.Env, "DASHBOARD_AUTH_TOKENS=ops-token="+otherOrg)
-	run.Stdout = &out
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
+	start := func() (*exec.Cmd, *lockedBuffer) {
+		var out lockedBuffer // written by exec's copying goroutine while the test reads it
+		run := command(bin, "run", "--data-dir", dir, "--addr", addr, "--demo-messages", "3000", "--log-level", "error")
+		run.Env = append(run.Env, "DASHBOARD_AUTH_TOKENS=ops-token="+otherOrg)
+		run.Stdout = &out
+		if err := run.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { run.Process.Kill(); run.Wait() })
+		for deadline := time.Now().Add(60 * time.Second); !strings.Contains(out.String(), "Try:") && time.Now().Before(deadline); {
+			time.Sleep(100 * time.Millisecond)
+		}
+		return run, &out
 	}
-	t.Cleanup(func() { run.Process.Kill(); run.Wait() })
-	token := regexp.MustCompile(`Demo bearer token \(opens the demo organizations\): (\S+)`)
-	var m []string
-	for deadline := time.Now().Add(60 * time.Second); m == nil && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		m = token.FindStringSubmatch(out.String())
+	stop := func(run *exec.Cmd) {
+		run.Process.Signal(syscall.SIGTERM)
+		if err := run.Wait(); err != nil {
+			t.Errorf("run after SIGTERM: %v", err)
+		}
 	}
+	get := func(tok, path string) int {
+		return call(t, "GET", "http://"+addr+path, map[string]string{"Authorization": "Bearer " + tok}).status
+	}
+	otherTenant := "/org/" + otherOrg + "/env/0e000000-0000-4000-8000-00000000000e/bot/0f000000-0000-4000-8000-00000000000f"
+
+	run, out := start()
+	m := regexp.MustCompile(`Demo bearer token \(opens the demo organizations\): (\S+)`).FindStringSubmatch(out.String())
 	if m == nil {
 		t.Fatalf("no demo token printed: %s", out.String())
 	}
-	get := func(tok, path string) answer {
-		return call(t, "GET", "http://"+addr+path, map[string]string{"Authorization": "Bearer " + tok})
-	}
-	otherTenant := "/org/" + otherOrg + "/env/0e000000-0000-4000-8000-00000000000e/bot/0f000000-0000-4000-8000-00000000000f"
-	if a := get(m[1], bigTenant+"/dashboard/summary"); a.status != 200 || at(a.body, "hasData") != true {
+	demo := m[1]
+	if a := call(t, "GET", "http://"+addr+bigTenant+"/dashboard/summary", map[string]string{"Authorization": "Bearer " + demo}); a.status != 200 || at(a.body, "hasData") != true {
 		t.Errorf("demo token on the demo: %d %s", a.status, a.raw)
 	}
-	if a := get(m[1], otherTenant+"/dashboard/summary"); a.status != 403 {
-		t.Errorf("demo token on another organization: %d, want 403", a.status)
+	for _, c := range []struct {
+		token, path string
+		want        int
+	}{
+		{demo, otherTenant + "/dashboard/summary", 403},
+		{demo, "/admin/jobs", 403}, // every tenant's run records: an operator's
+		{"ops-token", otherTenant + "/dashboard/summary", 200},
+		{"ops-token", bigTenant + "/dashboard/summary", 403},
+		{"ops-token", "/admin/jobs", 200},
+	} {
+		if got := get(c.token, c.path); got != c.want {
+			t.Errorf("%s on %s: %d, want %d", c.token, c.path, got, c.want)
+		}
 	}
-	if a := get("ops-token", otherTenant+"/dashboard/summary"); a.status != 200 || at(a.body, "hasData") != false {
-		t.Errorf("configured token on its organization: %d %s", a.status, a.raw)
+	stop(run)
+
+	run, out = start() // the demo is there: no new one, and the old token is not taken up
+	if strings.Contains(out.String(), "Demo bearer token") {
+		t.Errorf("a restart with configured tokens printed a demo token: %s", out.String())
 	}
-	if a := get("ops-token", bigTenant+"/dashboard/summary"); a.status != 403 {
-		t.Errorf("configured token on the demo: %d, want 403", a.status)
+	if got := get(demo, bigTenant+"/dashboard/summary"); got != 401 {
+		t.Errorf("the first start's demo token after a restart: %d, want 401", got)
 	}
-	run.Process.Signal(syscall.SIGTERM)
-	if err := run.Wait(); err != nil {
-		t.Errorf("run after SIGTERM: %v", err)
+	if got := get("ops-token", otherTenant+"/dashboard/summary"); got != 200 {
+		t.Errorf("configured token after a restart: %d", got)
 	}
+	stop(run)
 }
 
 // lockedBuffer is a bytes.Buffer safe for one writer and one reader at once.
