@@ -7,7 +7,7 @@ import (
 
 func (s *Server) adminRoutes() []route {
 	return []route{
-		{"GET", "/admin/jobs", "adminJobs", "Job run records, newest first (?job=&limit=); any valid token", s.adminJobs, gateOperator, false},
+		{"GET", "/admin/jobs", "adminJobs", "Job run records, newest first (?job=&limit=); any configured token", s.adminJobs, gateOperator, false},
 	}
 }
 

@@ -56,8 +56,10 @@ func (s *Server) openapiDoc() map[string]any {
 			responses["401"] = map[string]any{"$ref": "#/components/responses/Error"}
 			op["security"] = []any{map[string]any{"bearer": []any{}}}
 		}
-		if rt.gate == gateTenant {
+		if rt.gate != gateNone { // another organization; a demo token on an operator route
 			responses["403"] = map[string]any{"$ref": "#/components/responses/Error"}
+		}
+		if rt.gate == gateTenant {
 			responses["404"] = map[string]any{"$ref": "#/components/responses/Error"}
 		}
 		responses["405"] = map[string]any{"$ref": "#/components/responses/Error"}

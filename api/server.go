@@ -102,7 +102,7 @@ type gate int
 const (
 	gateNone     gate = iota // open: no token (healthz, openapi)
 	gateTenant               // a token for the path's organization (401, path 400, 403)
-	gateOperator             // any valid token (operator routes)
+	gateOperator             // any configured token (operator routes)
 )
 
 const tenantPrefix = "/org/{orgUUID}/env/{envUUID}/bot/{botUUID}"

@@ -80,20 +80,34 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 		os.Remove(tokenFile) // a token of an earlier, stopped demo
 	}
 	// The demo token: fresh with the demo data (CONTRACT §6: run on an empty data dir
-	// prints one for the demo organizations) and kept in the data dir (demo-token, 0600).
-	// Without configured tokens it is the demo's only token, and a restart, or a start
-	// stopped during the first load, opens the demo with it again. Beside configured
-	// tokens it opens the demo organizations' routes only (not /admin/jobs), for the
-	// process that wrote the demo: a later start ignores the file. None with auth off.
+	// prints one for the demo organizations). Without configured tokens it is the
+	// demo's only token, kept in the data dir
+	// (demo-token, 0600): a restart, or a start stopped during the first load, opens the
+	// demo with it again. Beside configured tokens it opens the demo organizations'
+	// routes only (not /admin/jobs) and only for the process that wrote the demo: it is
+	// not kept, and a start with configured tokens removes a file left by an earlier one
+	// (a start without them would take it up as the only token, an operator's). None
+	// with auth off.
 	var demoToken string
 	if !s.NoAuth {
-		if demo {
+		configured, _ := config.ParseTokens(s.AuthTokens) // validated at load
+		switch {
+		case demo:
 			demoToken = newToken()
-			if err := os.WriteFile(tokenFile, []byte(demoToken+"\n"), 0o600); err != nil {
+			if len(configured) == 0 {
+				if err := os.WriteFile(tokenFile, []byte(demoToken+"\n"), 0o600); err != nil {
+					return fmt.Errorf("demo token: %w", err)
+				}
+			}
+		case len(configured) == 0:
+			if b, err := os.ReadFile(tokenFile); err == nil {
+				demoToken = strings.TrimSpace(string(b))
+			}
+		}
+		if len(configured) > 0 {
+			if err := os.Remove(tokenFile); err != nil && !os.IsNotExist(err) {
 				return fmt.Errorf("demo token: %w", err)
 			}
-		} else if b, err := os.ReadFile(tokenFile); err == nil && s.AuthTokens == "" {
-			demoToken = strings.TrimSpace(string(b))
 		}
 		if demoToken != "" {
 			var orgs []string
@@ -104,13 +118,12 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 					orgs = append(orgs, t.OrgUUID)
 				}
 			}
-			configured, _ := config.ParseTokens(s.AuthTokens) // validated at load
 			switch _, err := config.ParseTokens(demoToken + "=" + strings.Join(orgs, ",")); {
 			case err != nil:
 				env.log.Warn("demo-token: not a token; ignored (delete the file)", "file", tokenFile, "err", err)
 				demoToken = ""
 			case configured[demoToken] != nil:
-				env.log.Warn("demo-token: also a configured token; the configuration holds", "file", tokenFile)
+				env.log.Warn("demo token: also a configured token; the configuration holds")
 				demoToken = ""
 			case len(configured) == 0:
 				s.AuthTokens = demoToken + "=" + strings.Join(orgs, ",")

@@ -449,6 +449,19 @@ func TestRunDemoTokenBesideConfiguredTokens(t *testing.T) {
 		}
 		return run, &out
 	}
+	startWithout := func() (*exec.Cmd, *lockedBuffer) { // no configured tokens
+		var out lockedBuffer
+		run := command(bin, "run", "--data-dir", dir, "--addr", addr, "--log-level", "error")
+		run.Stdout = &out
+		if err := run.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { run.Process.Kill(); run.Wait() })
+		for deadline := time.Now().Add(60 * time.Second); !strings.Contains(out.String(), "Try:") && time.Now().Before(deadline); {
+			time.Sleep(100 * time.Millisecond)
+		}
+		return run, &out
+	}
 	stop := func(run *exec.Cmd) {
 		run.Process.Signal(syscall.SIGTERM)
 		if err := run.Wait(); err != nil {
@@ -494,6 +507,19 @@ func TestRunDemoTokenBesideConfiguredTokens(t *testing.T) {
 	}
 	if got := get("ops-token", otherTenant+"/dashboard/summary"); got != 200 {
 		t.Errorf("configured token after a restart: %d", got)
+	}
+	stop(run)
+
+	// Nor does a start without configured tokens (a dropped variable): the token printed
+	// beside them was never kept, so it cannot come back as the only, operator's, token.
+	if _, err := os.Stat(filepath.Join(dir, "demo-token")); !os.IsNotExist(err) {
+		t.Errorf("demo-token kept beside configured tokens: %v", err)
+	}
+	run, _ = startWithout()
+	for _, path := range []string{bigTenant + "/dashboard/summary", "/admin/jobs"} {
+		if got := get(demo, path); got != 401 {
+			t.Errorf("the first start's demo token on %s after a start without tokens: %d, want 401", path, got)
+		}
 	}
 	stop(run)
 }
