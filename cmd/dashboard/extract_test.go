@@ -30,10 +30,15 @@ func TestRollupFlags(t *testing.T) {
 		"--from 2026-01-02 --to 2026-01-01":     "--to",
 		"--from 2026-01-01 --to not-a-date":     "--to",
 		"--full --from 2026-01-01 --to 2026-01": "--full",
+		"jobs --job bogus":                      "--job", // and the jobs command's
 	} {
 		dir := t.TempDir()
 		var stdout, stderr strings.Builder
-		code := run(context.Background(), append([]string{"rollup", "--data-dir", dir}, strings.Fields(args)...), &stdout, &stderr, func(string) string { return "" })
+		cmd := "rollup"
+		if c, rest, ok := strings.Cut(args, " "); ok && c == "jobs" {
+			cmd, args = c, rest
+		}
+		code := run(context.Background(), append([]string{cmd, "--data-dir", dir}, strings.Fields(args)...), &stdout, &stderr, func(string) string { return "" })
 		if code == 0 || !strings.Contains(stderr.String(), want) {
 			t.Errorf("rollup %s: exit %d, %q; want a failure naming %s", args, code, stderr.String(), want)
 		}

@@ -4,18 +4,26 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
+
+// jobNames are the jobs that leave run records: run's schedules and the rollup command.
+var jobNames = []string{"incremental", "nightly", "report-retention", "rollup"}
 
 func init() {
 	register("jobs", command{
 		summary: "list job run records, newest first (the running service shows them at GET /admin/jobs)",
 		flags: func(fs *flag.FlagSet, env *cmdEnv) {
-			env.extra["job"] = fs.String("job", "", "only this job (incremental, nightly, report-retention)")
+			env.extra["job"] = fs.String("job", "", "only this job ("+strings.Join(jobNames, ", ")+")")
 			env.extra["limit"] = fs.Int("limit", 20, "runs to list")
 		},
 		run: func(ctx context.Context, env *cmdEnv) error {
+			if job := *env.extra["job"].(*string); job != "" && !slices.Contains(jobNames, job) {
+				return fmt.Errorf("--job: no job %q (the jobs: %s)", job, strings.Join(jobNames, ", "))
+			}
 			wh, err := openWarehouse(ctx, env)
 			if err != nil {
 				return err

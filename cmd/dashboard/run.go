@@ -34,6 +34,9 @@ func dataDirEmpty(env *cmdEnv) bool {
 
 func runMain(ctx context.Context, env *cmdEnv) error {
 	s := &env.settings
+	if err := checkAddr(env); err != nil {
+		return err
+	}
 	if err := s.EnsureLayout(); err != nil {
 		return err
 	}
@@ -57,7 +60,7 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 		}
 		return false
 	}
-	tokenFile := filepath.Join(s.DataDir, "demo-token")
+	tokenFile := demoTokenFile(s)
 	if demo {
 		// Written aside and moved into landing/ whole: a start stopped while it writes
 		// leaves landing/ empty, and the next start writes the demo again.
@@ -66,7 +69,9 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 		if err := os.RemoveAll(staging); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
-		st, err := generate.Generate(ctx, generate.Options{Seed: 1, Messages: s.DemoMessages, Days: 90, BadLinesRate: 0.001, Gzip: true}, staging)
+		// The 90 whole days before today: a demo holds no message from later today.
+		start := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -90)
+		st, err := generate.Generate(ctx, generate.Options{Seed: 1, Messages: s.DemoMessages, Days: 90, Start: start, BadLinesRate: 0.001, Gzip: true}, staging)
 		if stopped(err) {
 			return nil
 		}
@@ -79,60 +84,24 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 		env.log.Info("demo data written", "files", st.Files, "messages", st.Messages, "conversations", st.Conversations)
 		os.Remove(tokenFile) // a token of an earlier, stopped demo
 	}
-	// The demo token: fresh with the demo data (CONTRACT §6: run on an empty data dir
-	// prints one for the demo organizations). Without configured tokens it is the
-	// demo's only token, kept in the data dir
-	// (demo-token, 0600): a restart, or a start stopped during the first load, opens the
-	// demo with it again. Beside configured tokens it opens the demo organizations'
-	// routes only (not /admin/jobs) and only for the process that wrote the demo: it is
-	// not kept, and a start with configured tokens removes a file left by an earlier one
-	// (a start without them would take it up as the only token, an operator's). None
-	// with auth off.
-	var demoToken string
-	if !s.NoAuth {
-		configured, _ := config.ParseTokens(s.AuthTokens) // validated at load
-		switch {
-		case demo:
-			demoToken = newToken()
-			if len(configured) == 0 {
-				if err := os.WriteFile(tokenFile, []byte(demoToken+"\n"), 0o600); err != nil {
-					return fmt.Errorf("demo token: %w", err)
-				}
-			}
-		case len(configured) == 0:
-			if b, err := os.ReadFile(tokenFile); err == nil {
-				demoToken = strings.TrimSpace(string(b))
-			}
-		}
-		if len(configured) > 0 {
-			if err := os.Remove(tokenFile); err != nil && !os.IsNotExist(err) {
-				return fmt.Errorf("demo token: %w", err)
-			}
-		}
-		if demoToken != "" {
-			var orgs []string
-			seen := map[string]bool{}
-			for _, t := range generate.DefaultTenants() {
-				if !seen[t.OrgUUID] {
-					seen[t.OrgUUID] = true
-					orgs = append(orgs, t.OrgUUID)
-				}
-			}
-			switch _, err := config.ParseTokens(demoToken + "=" + strings.Join(orgs, ",")); {
-			case err != nil:
-				env.log.Warn("demo-token: not a token; ignored (delete the file)", "file", tokenFile, "err", err)
-				demoToken = ""
-			case configured[demoToken] != nil:
-				env.log.Warn("demo token: also a configured token; the configuration holds")
-				demoToken = ""
-			case len(configured) == 0:
-				s.AuthTokens = demoToken + "=" + strings.Join(orgs, ",")
-			default:
-				env.log.Warn("demo token active beside the configured tokens until this process stops: it opens the demo organizations only",
-					"organizations", strings.Join(orgs, ","))
-				env.demoTokens = map[string][]string{demoToken: orgs}
-			}
-		}
+	demoToken, err := setupDemoToken(env, demo)
+	if err != nil {
+		return err
+	}
+	// The API (not yet serving) and its metrics before the first load: the startup run
+	// is counted in /metrics like the scheduled ones.
+	srv, err := newAPI(wh, env)
+	if err != nil {
+		return err
+	}
+	runner.OnFinish = func(job, status string, took time.Duration, o jobs.Outcome) {
+		env.metrics.JobDuration.WithLabelValues(job, status).Observe(took.Seconds())
+		env.metrics.JobRuns.WithLabelValues(job, status).Inc()
+		env.metrics.Rows.WithLabelValues("read").Add(float64(o.RowsIn))
+		env.metrics.Rows.WithLabelValues("loaded").Add(float64(o.Loaded))
+		env.metrics.Rows.WithLabelValues("duplicates").Add(float64(o.Duplicates))
+		env.metrics.Rows.WithLabelValues("superseded").Add(float64(o.Superseded))
+		env.metrics.Rows.WithLabelValues("quarantined").Add(float64(o.Quarantined))
 	}
 	// Load what landed while the service was down before serving. SIGTERM cancels it
 	// (the next start does it again).
@@ -158,19 +127,6 @@ func runMain(ctx context.Context, env *cmdEnv) error {
 	sched, err := jobs.NewScheduler(runner, []jobs.Job{incremental, nightly})
 	if err != nil {
 		return err
-	}
-	srv, err := newAPI(wh, env)
-	if err != nil {
-		return err
-	}
-	runner.OnFinish = func(job, status string, took time.Duration, o jobs.Outcome) {
-		env.metrics.JobDuration.WithLabelValues(job, status).Observe(took.Seconds())
-		env.metrics.JobRuns.WithLabelValues(job, status).Inc()
-		env.metrics.Rows.WithLabelValues("read").Add(float64(o.RowsIn))
-		env.metrics.Rows.WithLabelValues("loaded").Add(float64(o.Loaded))
-		env.metrics.Rows.WithLabelValues("duplicates").Add(float64(o.Duplicates))
-		env.metrics.Rows.WithLabelValues("superseded").Add(float64(o.Superseded))
-		env.metrics.Rows.WithLabelValues("quarantined").Add(float64(o.Quarantined))
 	}
 	reports, err := startReports(ctx, env, wh, srv)
 	if err != nil {
@@ -257,4 +213,69 @@ func printWelcome(env *cmdEnv, addr, token string, snap *warehouse.Snapshot) {
 	}
 	fmt.Fprintf(w, "  curl -s%s '%s/conversations/list?startDate=%s&endDate=%s&sort=satisfaction&size=10'\n", auth, tenant, start, end)
 	fmt.Fprintf(w, "  curl -s '%s/healthz'\n\n", base)
+}
+
+func demoTokenFile(s *config.Settings) string { return filepath.Join(s.DataDir, "demo-token") }
+
+// setupDemoToken sets up the demo token of `run` (demo: it just wrote the demo data) and
+// of `serve`, and returns it ("" for none).
+//
+// Fresh with the demo data (CONTRACT §6: run on an empty data dir prints one for the
+// demo organizations). Without configured tokens it is the demo's only token, kept in
+// the data dir (demo-token, 0600): a restart of run or serve, or a start stopped during
+// the first load, opens the demo with it again. Beside configured tokens it opens the
+// demo organizations' routes only (not /admin/jobs) and only for the process that wrote
+// the demo: it is not kept, and a kept one is not taken up while tokens are configured
+// (a later start without them takes the kept one up again). None with auth off.
+func setupDemoToken(env *cmdEnv, demo bool) (string, error) {
+	s := &env.settings
+	if s.NoAuth {
+		return "", nil
+	}
+	tokenFile := demoTokenFile(s)
+	configured, _ := config.ParseTokens(s.AuthTokens) // validated at load
+	var token string
+	switch {
+	case demo:
+		token = newToken()
+		if len(configured) == 0 {
+			if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+				return "", fmt.Errorf("demo token: %w", err)
+			}
+		}
+	case len(configured) == 0:
+		if b, err := os.ReadFile(tokenFile); err == nil {
+			token = strings.TrimSpace(string(b))
+		}
+	}
+	var orgs []string
+	seen := map[string]bool{}
+	for _, t := range generate.DefaultTenants() {
+		if !seen[t.OrgUUID] {
+			seen[t.OrgUUID] = true
+			orgs = append(orgs, t.OrgUUID)
+		}
+	}
+	switch _, err := config.ParseTokens(token + "=" + strings.Join(orgs, ",")); {
+	case token == "":
+	case err != nil:
+		env.log.Warn("demo-token: not a token; ignored (delete the file)", "file", tokenFile, "err", err)
+		token = ""
+	case configured[token] != nil:
+		env.log.Warn("demo token: also a configured token; the configuration holds")
+		token = ""
+	case len(configured) == 0:
+		s.AuthTokens = token + "=" + strings.Join(orgs, ",")
+		return token, nil
+	default:
+		env.log.Warn("demo token active beside the configured tokens until this process stops: it opens the demo organizations only",
+			"organizations", strings.Join(orgs, ","))
+		env.demoTokens = map[string][]string{token: orgs}
+		return token, nil
+	}
+	if len(configured) == 0 {
+		env.log.Warn("auth is on and no token is configured: every request will be answered 401; " +
+			"set --auth-tokens (DASHBOARD_AUTH_TOKENS), or --no-auth for a local demo")
+	}
+	return "", nil
 }

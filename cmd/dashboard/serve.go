@@ -76,6 +76,9 @@ func init() {
 	register("serve", command{
 		summary: "the API alone, over what has been rolled up",
 		run: func(ctx context.Context, env *cmdEnv) error {
+			if err := checkAddr(env); err != nil {
+				return err
+			}
 			wh, err := openWarehouseFor(ctx, env, true)
 			if err != nil {
 				return err
@@ -83,6 +86,10 @@ func init() {
 			defer wh.Close()
 			abandonStopped(ctx, env, wh)
 			if err := wh.Refresh(ctx); err != nil {
+				return err
+			}
+			// The demo's kept token, as run takes it up (without configured tokens).
+			if _, err := setupDemoToken(env, false); err != nil {
 				return err
 			}
 			srv, err := newAPI(wh, env)
@@ -183,6 +190,17 @@ func stopReports(q *jobs.ReportQueue) {
 }
 
 // serveHTTP serves until ctx ends (SIGTERM), then drains in-flight requests.
+// checkAddr binds the API's address and lets it go again, before any data is touched:
+// a port in use fails the start at once, not after the first load, and a client that
+// connects during the start is refused (not left waiting) until the API serves.
+func checkAddr(env *cmdEnv) error {
+	ln, err := net.Listen("tcp", env.settings.Addr)
+	if err != nil {
+		return fmt.Errorf("addr: %w", err)
+	}
+	return ln.Close()
+}
+
 func serveHTTP(ctx context.Context, env *cmdEnv, h http.Handler, ready func(addr string)) error {
 	s := &env.settings
 	ln, err := net.Listen("tcp", s.Addr)

@@ -388,6 +388,15 @@ func TestSigtermIsACleanStop(t *testing.T) {
 	if !strings.Contains(out.String(), bigTenant+"/dashboard/summary") { // the busiest bot
 		t.Errorf("the welcome's examples do not ask the busiest bot: %s", out.String())
 	}
+
+	// serve on the demo's data dir opens it with the same kept token.
+	srv = startServe(t, bin, empty, addr, "--no-auth=false")
+	if a := call(t, "GET", "http://"+addr+bigTenant+"/dashboard/summary",
+		map[string]string{"Authorization": "Bearer " + string(bytes.TrimSpace(token))}); a.status != 200 {
+		t.Errorf("serve with the demo's kept token: %d %s", a.status, a.raw)
+	}
+	srv.Process.Signal(syscall.SIGTERM)
+	srv.Wait()
 }
 
 // TestLongRequestLineReachesTheRouter: a request line of 150 KB (4,000 channel UUIDs) is
@@ -496,6 +505,10 @@ func TestRunDemoTokenBesideConfiguredTokens(t *testing.T) {
 			t.Errorf("%s on %s: %d, want %d", c.token, c.path, got, c.want)
 		}
 	}
+	// The startup load is counted in /metrics like the scheduled runs.
+	if a := fetch(t, "GET", "http://"+addr+"/metrics", nil); !strings.Contains(string(a.raw), `dashboard_job_runs_total{job="incremental",status="DONE"} 1`) {
+		t.Errorf("/metrics after the start lacks the startup run: %.2000s", a.raw)
+	}
 	stop(run)
 
 	run, out = start() // the demo is there: no new one, and the old token is not taken up
@@ -540,4 +553,33 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestBusyPortFailsTheStartAtOnce: run on an empty data dir whose address is taken fails
+// before it writes the demo or opens the warehouse; serve likewise.
+func TestBusyPortFailsTheStartAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	bin := buildBinary(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	for _, cmd := range []string{"run", "serve"} {
+		dir := filepath.Join(t.TempDir(), "data")
+		t0 := time.Now()
+		out, err := command(bin, cmd, "--data-dir", dir, "--addr", busy.Addr().String(), "--no-auth").CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "addr:") || !strings.Contains(string(out), "address already in use") {
+			t.Errorf("%s on a busy port: %v, %s", cmd, err, out)
+		}
+		if files, _ := filepath.Glob(filepath.Join(dir, "landing", "*")); len(files) > 0 {
+			t.Errorf("%s on a busy port wrote %d landing files first", cmd, len(files))
+		}
+		if _, err := os.Stat(filepath.Join(dir, "warehouse")); err == nil {
+			t.Errorf("%s on a busy port created the warehouse first", cmd)
+		}
+		t.Logf("%s failed after %v", cmd, time.Since(t0).Round(time.Millisecond))
+	}
 }
