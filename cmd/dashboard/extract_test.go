@@ -40,10 +40,10 @@ func TestRollupFlags(t *testing.T) {
 		}
 		code := run(context.Background(), append([]string{cmd, "--data-dir", dir}, strings.Fields(args)...), &stdout, &stderr, func(string) string { return "" })
 		if code == 0 || !strings.Contains(stderr.String(), want) {
-			t.Errorf("rollup %s: exit %d, %q; want a failure naming %s", args, code, stderr.String(), want)
+			t.Errorf("%s %s: exit %d, %q; want a failure naming %s", cmd, args, code, stderr.String(), want)
 		}
 		if _, err := os.Stat(filepath.Join(dir, "warehouse")); err == nil {
-			t.Errorf("rollup %s: the warehouse was created", args)
+			t.Errorf("%s %s: the warehouse was created", cmd, args)
 		}
 	}
 }

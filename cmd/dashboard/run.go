@@ -247,6 +247,11 @@ func setupDemoToken(env *cmdEnv, demo bool) (string, error) {
 		if b, err := os.ReadFile(tokenFile); err == nil {
 			token = strings.TrimSpace(string(b))
 		}
+	default:
+		if _, err := os.Stat(tokenFile); err == nil {
+			env.log.Warn("demo-token is kept from a demo without configured tokens: ignored while tokens are configured, "+
+				"it opens the demo again (and /admin/jobs) at a start without them; delete it in production", "file", tokenFile)
+		}
 	}
 	var orgs []string
 	seen := map[string]bool{}
@@ -256,9 +261,9 @@ func setupDemoToken(env *cmdEnv, demo bool) (string, error) {
 			orgs = append(orgs, t.OrgUUID)
 		}
 	}
-	switch _, err := config.ParseTokens(token + "=" + strings.Join(orgs, ",")); {
+	switch parsed, err := config.ParseTokens(token + "=" + strings.Join(orgs, ",")); {
 	case token == "":
-	case err != nil:
+	case err != nil || len(parsed) != 1 || parsed[token] == nil: // one token, nothing more
 		env.log.Warn("demo-token: not a token; ignored (delete the file)", "file", tokenFile, "err", err)
 		token = ""
 	case configured[token] != nil:

@@ -189,23 +189,38 @@ func stopReports(q *jobs.ReportQueue) {
 	q.Stop(ctx)
 }
 
-// serveHTTP serves until ctx ends (SIGTERM), then drains in-flight requests.
-// checkAddr binds the API's address and lets it go again, before any data is touched:
-// a port in use fails the start at once, not after the first load, and a client that
-// connects during the start is refused (not left waiting) until the API serves.
+// checkAddr binds the API's address (and the metrics address) and lets them go again,
+// before any data is touched: a port in use fails the start at once, not after the first
+// load, and a client that connects during the start is refused (not left waiting) until
+// the API serves.
 func checkAddr(env *cmdEnv) error {
-	ln, err := net.Listen("tcp", env.settings.Addr)
-	if err != nil {
-		return fmt.Errorf("addr: %w", err)
+	s := &env.settings
+	for _, a := range []struct{ name, addr string }{{"addr", s.Addr}, {"metrics-addr", s.MetricsAddr}} {
+		if a.addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", a.addr)
+		if err != nil {
+			return fmt.Errorf("%s: %w", a.name, err)
+		}
+		ln.Close()
 	}
-	return ln.Close()
+	return nil
 }
 
+// serveHTTP serves until ctx ends (SIGTERM), then drains in-flight requests.
 func serveHTTP(ctx context.Context, env *cmdEnv, h http.Handler, ready func(addr string)) error {
 	s := &env.settings
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
 		return fmt.Errorf("addr: %w", err)
+	}
+	var mln net.Listener
+	if s.MetricsAddr != "" && env.metrics != nil {
+		if mln, err = net.Listen("tcp", s.MetricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("metrics-addr: %w", err)
+		}
 	}
 	srv := &http.Server{
 		Handler:           h,
@@ -223,11 +238,11 @@ func serveHTTP(ctx context.Context, env *cmdEnv, h http.Handler, ready func(addr
 	}
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
-	if s.MetricsAddr != "" && env.metrics != nil {
-		msrv := &http.Server{Addr: s.MetricsAddr, Handler: env.metrics.Handler(), ReadHeaderTimeout: 5 * time.Second}
-		go func() { errc <- msrv.ListenAndServe() }()
+	if mln != nil {
+		msrv := &http.Server{Handler: env.metrics.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() { errc <- msrv.Serve(mln) }()
 		defer msrv.Close()
-		env.log.Info("metrics listening", "addr", s.MetricsAddr)
+		env.log.Info("metrics listening", "addr", mln.Addr().String())
 	}
 	select {
 	case err := <-errc:

@@ -444,10 +444,12 @@ func TestRunDemoTokenBesideConfiguredTokens(t *testing.T) {
 	bin := buildBinary(t)
 	const otherOrg = "0a000000-0000-4000-8000-00000000000a"
 	dir, addr := filepath.Join(t.TempDir(), "data"), freePort(t)
-	// start runs `dashboard run` on dir, with ops-token configured or with no token.
-	start := func(tokens bool) (*exec.Cmd, *lockedBuffer) {
+	// startIn runs `dashboard run` on a data dir, with ops-token configured or with no
+	// token (and no scheduled run during the test: the startup run is counted alone).
+	startIn := func(dir string, tokens bool) (*exec.Cmd, *lockedBuffer) {
 		var out lockedBuffer // written by exec's copying goroutine while the test reads it
-		run := command(bin, "run", "--data-dir", dir, "--addr", addr, "--demo-messages", "3000", "--log-level", "error")
+		run := command(bin, "run", "--data-dir", dir, "--addr", addr, "--demo-messages", "3000", "--log-level", "error",
+			"--schedule-incremental", "0 0 1 1 *")
 		if tokens {
 			run.Env = append(run.Env, "DASHBOARD_AUTH_TOKENS=ops-token="+otherOrg)
 		}
@@ -461,6 +463,7 @@ func TestRunDemoTokenBesideConfiguredTokens(t *testing.T) {
 		}
 		return run, &out
 	}
+	start := func(tokens bool) (*exec.Cmd, *lockedBuffer) { return startIn(dir, tokens) }
 	stop := func(run *exec.Cmd) {
 		run.Process.Signal(syscall.SIGTERM)
 		if err := run.Wait(); err != nil {
@@ -525,6 +528,45 @@ func TestRunDemoTokenBesideConfiguredTokens(t *testing.T) {
 		}
 	}
 	stop(run)
+
+	// A demo without configured tokens keeps its token: ignored by run and serve while
+	// tokens are configured, and kept, so a later start without them opens the demo
+	// again with it.
+	dir2 := filepath.Join(t.TempDir(), "data")
+	run, out = startIn(dir2, false)
+	m = regexp.MustCompile(`Demo bearer token \(opens the demo organizations\): (\S+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no demo token printed: %s", out.String())
+	}
+	kept := m[1]
+	if got := get(kept, "/admin/jobs"); got != 200 { // the demo's only token: its operator's too
+		t.Errorf("kept token on /admin/jobs without configured tokens: %d", got)
+	}
+	stop(run)
+	run, _ = startIn(dir2, true)
+	if got := get(kept, bigTenant+"/dashboard/summary"); got != 401 {
+		t.Errorf("kept token while tokens are configured (run): %d, want 401", got)
+	}
+	stop(run)
+	srv := startServe(t, bin, dir2, addr, "--no-auth=false")
+	if got := get(kept, bigTenant+"/dashboard/summary"); got != 200 {
+		t.Errorf("kept token with serve, no tokens configured: %d, want 200", got)
+	}
+	srv.Process.Signal(syscall.SIGTERM)
+	srv.Wait()
+	run, _ = startIn(dir2, false)
+	if got := get(kept, bigTenant+"/dashboard/summary"); got != 200 {
+		t.Errorf("kept token at a start without tokens again: %d, want 200", got)
+	}
+	stop(run)
+	if err := os.WriteFile(filepath.Join(dir2, "demo-token"), []byte("evil="+otherOrg+";x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run, _ = startIn(dir2, false) // a file that is more than one token is no token
+	if got := get("evil", otherTenant+"/dashboard/summary"); got != 401 {
+		t.Errorf("a token smuggled into demo-token: %d, want 401", got)
+	}
+	stop(run)
 }
 
 // lockedBuffer is a bytes.Buffer safe for one writer and one reader at once.
@@ -557,12 +599,17 @@ func TestBusyPortFailsTheStartAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	for _, cmd := range []string{"run", "serve"} {
+	for _, c := range []struct{ cmd, flag string }{{"run", "addr"}, {"serve", "addr"}, {"run", "metrics-addr"}, {"serve", "metrics-addr"}} {
+		cmd := c.cmd
 		dir := filepath.Join(t.TempDir(), "data")
 		t0 := time.Now()
-		out, err := command(bin, cmd, "--data-dir", dir, "--addr", busy.Addr().String(), "--no-auth").CombinedOutput()
-		if err == nil || !strings.Contains(string(out), "addr:") || !strings.Contains(string(out), "address already in use") {
-			t.Errorf("%s on a busy port: %v, %s", cmd, err, out)
+		args := []string{cmd, "--data-dir", dir, "--no-auth", "--addr", busy.Addr().String()}
+		if c.flag == "metrics-addr" {
+			args = []string{cmd, "--data-dir", dir, "--no-auth", "--addr", freePort(t), "--metrics-addr", busy.Addr().String()}
+		}
+		out, err := command(bin, args...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), c.flag+": listen") || !strings.Contains(string(out), "address already in use") {
+			t.Errorf("%s with a busy %s: %v, %s", cmd, c.flag, err, out)
 		}
 		if files, _ := filepath.Glob(filepath.Join(dir, "landing", "*")); len(files) > 0 {
 			t.Errorf("%s on a busy port wrote %d landing files first", cmd, len(files))
