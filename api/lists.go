@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/big"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -230,8 +229,8 @@ func (j *jw) pageOf(page pageNo, size int, total int64, n int, content func()) {
 	switch {
 	case page.digits != "":
 		j.b = appendDecimalOffset(j.b, page.digits, size)
-	case page.n-1 > math.MaxInt64/size:
-		j.raw(new(big.Int).Mul(big.NewInt(int64(page.n-1)), big.NewInt(int64(size))).String())
+	case page.n-1 > math.MaxInt64/size: // past int64 too: the same decimal product
+		j.b = appendDecimalOffset(j.b, strconv.Itoa(page.n), size)
 	default:
 		j.int(int64(page.n-1) * int64(size))
 	}

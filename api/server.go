@@ -66,14 +66,15 @@ func New(wh *warehouse.Warehouse, cfg Config, log *slog.Logger) *Server {
 	}
 	s := &Server{wh: wh, cfg: cfg, log: log, tokens: map[[32]byte]grant{},
 		cache: newAnswerCache(256 << 20), heavy: make(chan struct{}, cfg.MaxHeavy)}
-	for operator, tokens := range map[bool]map[string][]string{false: cfg.DemoTokens, true: cfg.Tokens} {
-		for tok, orgs := range tokens {
-			g := grant{orgs: map[string]bool{}, operator: operator}
+	// Configured tokens last: one wins over a demo token of the same text.
+	for _, set := range []struct {
+		tokens   map[string][]string
+		operator bool
+	}{{cfg.DemoTokens, false}, {cfg.Tokens, true}} {
+		for tok, orgs := range set.tokens {
+			g := grant{orgs: map[string]bool{}, operator: set.operator}
 			for _, o := range orgs {
 				g.orgs[strings.ToLower(o)] = true
-			}
-			if _, dup := s.tokens[sha256.Sum256([]byte(tok))]; dup && !operator {
-				continue // a configured token wins over a demo token of the same text
 			}
 			s.tokens[sha256.Sum256([]byte(tok))] = g
 		}
@@ -283,10 +284,12 @@ func (s *Server) tenantGate(next http.Handler) http.Handler {
 				writeError(w, r, http.StatusUnauthorized, "Authorization: a bearer token is required")
 				return
 			}
-			if orgs = s.tokenOrgs(r); orgs == nil {
+			g, ok := s.tokenGrant(r)
+			if !ok {
 				writeError(w, r, http.StatusUnauthorized, "Authorization: unknown token")
 				return
 			}
+			orgs = g.orgs
 		}
 		vars := mux.Vars(r)
 		var k warehouse.TenantKey
@@ -334,12 +337,6 @@ func (s *Server) tokenGrant(r *http.Request) (grant, bool) {
 	}
 	g, ok := s.tokens[sha256.Sum256([]byte(tok))]
 	return g, ok
-}
-
-// tokenOrgs are the organizations the request's token opens (nil: no or unknown token).
-func (s *Server) tokenOrgs(r *http.Request) map[string]bool {
-	g, _ := s.tokenGrant(r)
-	return g.orgs
 }
 
 func tenantOf(r *http.Request) warehouse.TenantKey {
