@@ -37,8 +37,8 @@ type cmdEnv struct {
 	args     []string
 	extra    map[string]any
 	metrics  *api.Metrics
-	// demoTokens: run's demo token → the demo organizations, beside configured
-	// tokens (tenant routes only); without configured tokens it is one of them.
+	// demoTokens: the demo token → the demo organizations (setupDemoToken); tenant
+	// routes only beside configured tokens, the only (operator) token without them.
 	demoTokens map[string][]string
 }
 

@@ -269,13 +269,12 @@ func setupDemoToken(env *cmdEnv, demo bool) (string, error) {
 	case configured[token] != nil:
 		env.log.Warn("demo token: also a configured token; the configuration holds")
 		token = ""
-	case len(configured) == 0:
-		s.AuthTokens = token + "=" + strings.Join(orgs, ",")
-		return token, nil
 	default:
-		env.log.Warn("demo token active beside the configured tokens until this process stops: it opens the demo organizations only",
-			"organizations", strings.Join(orgs, ","))
-		env.demoTokens = map[string][]string{token: orgs}
+		if len(configured) > 0 {
+			env.log.Warn("demo token active beside the configured tokens until this process stops: it opens the demo organizations only",
+				"organizations", strings.Join(orgs, ","))
+		}
+		env.demoTokens = map[string][]string{token: orgs} // newAPI: an operator's too when alone
 		return token, nil
 	}
 	if len(configured) == 0 {

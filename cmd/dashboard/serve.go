@@ -137,6 +137,12 @@ func newAPI(wh *warehouse.Warehouse, env *cmdEnv) (*api.Server, error) {
 	if err != nil { // validated at load; never served with none
 		return nil, fmt.Errorf("auth-tokens: %w", err)
 	}
+	// The demo token (setupDemoToken) opens the demo organizations; alone, with no
+	// token configured, it is the demo's operator token too (/admin/jobs).
+	demo := env.demoTokens
+	if len(tokens) == 0 {
+		tokens, demo = demo, nil
+	}
 	origins, err := config.ParseOrigins(s.CORSOrigins)
 	if err != nil {
 		return nil, fmt.Errorf("cors-origins: %w", err)
@@ -148,7 +154,7 @@ func newAPI(wh *warehouse.Warehouse, env *cmdEnv) (*api.Server, error) {
 	return api.New(wh, api.Config{
 		MaxRangeDays: s.MaxRangeDays, MaxPageSize: s.MaxPageSize, MaxSample: s.MaxSample,
 		RequestTimeout: s.RequestTimeout, MaxHeavy: s.MaxHeavy, Tokens: tokens, NoAuth: s.NoAuth,
-		CORSOrigins: origins, DemoTokens: env.demoTokens,
+		CORSOrigins: origins, DemoTokens: demo,
 		Metrics: metrics, MetricsElsewhere: s.MetricsAddr != "",
 	}, env.log), nil
 }
