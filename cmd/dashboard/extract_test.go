@@ -21,29 +21,26 @@ func TestExtractHeldBytesFollowMemoryLimit(t *testing.T) {
 	}
 }
 
-// Conflicting or bad rollup flags are refused, naming the flag, before anything is opened.
+// Conflicting or bad flags of rollup and jobs are refused, naming the flag, before
+// anything is opened.
 func TestRollupFlags(t *testing.T) {
-	for args, want := range map[string]string{
-		"--full --from 2026-01-01":              "--full",
-		"--full --to 2026-01-01":                "--full",
-		"--from 2026-13-01":                     "--from",
-		"--from 2026-01-02 --to 2026-01-01":     "--to",
-		"--from 2026-01-01 --to not-a-date":     "--to",
-		"--full --from 2026-01-01 --to 2026-01": "--full",
-		"jobs --job bogus":                      "--job", // and the jobs command's
+	for _, c := range []struct{ cmd, args, want string }{
+		{"rollup", "--full --from 2026-01-01", "--full"},
+		{"rollup", "--full --to 2026-01-01", "--full"},
+		{"rollup", "--from 2026-13-01", "--from"},
+		{"rollup", "--from 2026-01-02 --to 2026-01-01", "--to"},
+		{"rollup", "--from 2026-01-01 --to not-a-date", "--to"},
+		{"rollup", "--full --from 2026-01-01 --to 2026-01", "--full"},
+		{"jobs", "--job bogus", "--job"},
 	} {
 		dir := t.TempDir()
 		var stdout, stderr strings.Builder
-		cmd := "rollup"
-		if c, rest, ok := strings.Cut(args, " "); ok && c == "jobs" {
-			cmd, args = c, rest
-		}
-		code := run(context.Background(), append([]string{cmd, "--data-dir", dir}, strings.Fields(args)...), &stdout, &stderr, func(string) string { return "" })
-		if code == 0 || !strings.Contains(stderr.String(), want) {
-			t.Errorf("%s %s: exit %d, %q; want a failure naming %s", cmd, args, code, stderr.String(), want)
+		code := run(context.Background(), append([]string{c.cmd, "--data-dir", dir}, strings.Fields(c.args)...), &stdout, &stderr, func(string) string { return "" })
+		if code == 0 || !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("%s %s: exit %d, %q; want a failure naming %s", c.cmd, c.args, code, stderr.String(), c.want)
 		}
 		if _, err := os.Stat(filepath.Join(dir, "warehouse")); err == nil {
-			t.Errorf("%s %s: the warehouse was created", cmd, args)
+			t.Errorf("%s %s: the warehouse was created", c.cmd, c.args)
 		}
 	}
 }
