@@ -13,7 +13,7 @@ type PurgeResult struct {
 }
 
 var tenantTables = []string{"channels", "message_traffic", "conversation_traffic", "user_activity", "intent_counts",
-	"flow_counts", "messages", "conversations", "conversation_facts", "message_answers"}
+	"flow_counts", "messages", "conversations", "conversation_facts", "message_answers", "session_lookup"}
 
 // Purge removes a tenant (an organization, one of its environments, or one bot) from
 // every summary and fact table and its report records, in one transaction.

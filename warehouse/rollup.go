@@ -179,8 +179,8 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 			return tx.QueryRowContext(ctx, "SELECT generation FROM rollup_generation").Scan(&res.Generation)
 		}
 		// A large backfill (bulk) reads every day anyway: it skips the narrow lookups of
-		// the days to read, and drops the lookup indexes to build them once at the end.
-		bulk := res.MessageDays+res.ConversationDays > 2*bulkIndexDays
+		// the days to read.
+		bulk := res.MessageDays+res.ConversationDays > 2*bulkDays
 		// The summaries: one pass over every touched day (narrow columns, aggregated
 		// as they stream).
 		t0 := time.Now()
@@ -201,15 +201,6 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 		res.Summaries = time.Since(t0)
 		t0 = time.Now()
 		defer func() { res.Facts = time.Since(t0) }()
-		// A large backfill drops the lookup indexes and builds them again at the end:
-		// one bulk build is far cheaper than millions of index updates.
-		if bulk {
-			for _, idx := range lookupIndexes {
-				if _, err := tx.ExecContext(ctx, "DROP INDEX IF EXISTS "+idx.name); err != nil {
-					return fmt.Errorf("drop index %s: %w", idx.name, err)
-				}
-			}
-		}
 		// The facts go in chunks of days: every statement's memory is bounded by a
 		// chunk, whatever the size of the backfill, and row groups stay sorted by tenant
 		// and time.
@@ -244,13 +235,6 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 			}
 			if err := w.runScript(ctx, tx, "rollup_facts.sql", files, bulk); err != nil {
 				return err
-			}
-		}
-		if bulk {
-			for _, idx := range lookupIndexes {
-				if _, err := tx.ExecContext(ctx, "CREATE INDEX "+idx.name+" ON "+idx.on); err != nil {
-					return fmt.Errorf("create index %s: %w", idx.name, err)
-				}
 			}
 		}
 		for ds, days := range touchedDays {
@@ -332,22 +316,15 @@ func (w *Warehouse) fillTouched(ctx context.Context, tx *sql.Tx, touched map[str
 	return err
 }
 
-// lookupIndexes are the ART indexes of migration 0004 (less the answers one, dropped by
-// 0006).
-var lookupIndexes = []struct{ name, on string }{
-	{"conversations_session", "conversations (session_code)"},
-	{"messages_session", "messages (session_code)"},
-}
-
-// bulkIndexDays: a rollup of more days than this rebuilds the indexes instead of
-// updating them row by row.
-const bulkIndexDays = 30
+// bulkDays: a rollup of more day partitions than twice this reads every day anyway
+// and skips the narrow lookups of the days to read ("-- only: bulk" statements).
+const bulkDays = 30
 
 // rollupChunkDays is how many days one pass of the facts script handles. A rollup that
 // is not bulk must be one chunk (rollup_facts.sql's incremental lookups rely on it).
 const rollupChunkDays = 92
 
-var _ = [rollupChunkDays - 2*bulkIndexDays]struct{}{} // compile-time: rollupChunkDays >= 2*bulkIndexDays
+var _ = [rollupChunkDays - 2*bulkDays]struct{}{} // compile-time: rollupChunkDays >= 2*bulkDays
 
 func scanStrings(ctx context.Context, tx *sql.Tx, q string) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, q)

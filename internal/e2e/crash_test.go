@@ -61,7 +61,7 @@ func dumpWarehouse(t *testing.T, dir string) string {
 	defer db.Close()
 	var b strings.Builder
 	for _, tb := range []string{"channels", "message_traffic", "conversation_traffic", "user_activity", "intent_counts", "flow_counts",
-		"messages", "conversations", "conversation_facts", "message_answers"} {
+		"messages", "conversations", "conversation_facts", "message_answers", "session_lookup"} {
 		rows := tableRows(t, db.SQL, tb)
 		for _, r := range rows {
 			fmt.Fprintln(&b, tb, r)

@@ -127,7 +127,7 @@ func TestIncrementalRollupEqualsRebuild(t *testing.T) {
 	if res.MessageDays+res.ConversationDays <= 60 {
 		t.Fatalf("the rebuild is %d+%d days: not bulk", res.MessageDays, res.ConversationDays)
 	}
-	for _, table := range []string{"messages", "conversations", "conversation_facts", "message_answers",
+	for _, table := range []string{"messages", "conversations", "conversation_facts", "message_answers", "session_lookup",
 		"message_traffic", "user_activity", "intent_counts", "conversation_traffic", "flow_counts"} {
 		a, b := tableRows(t, wh.DB().SQL, table), tableRows(t, wb.DB().SQL, table)
 		if len(a) == 0 {
@@ -149,6 +149,14 @@ func TestIncrementalRollupEqualsRebuild(t *testing.T) {
 			}
 		}
 	}
+	// session_lookup, kept session by session, is what its definition gives over the
+	// whole tables.
+	for name, db := range map[string]*sql.DB{"incremental": wh.DB().SQL, "rebuilt": wb.DB().SQL} {
+		got, want := tableRows(t, db, "session_lookup"), tableRows(t, db, "("+sessionLookupSQL+")")
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: session_lookup has %d rows, its definition %d:\n%q\n%q", name, len(got), len(want), got, want)
+		}
+	}
 	// The hostile cases happened: answers to a message that never came, and answers
 	// whose replies span days.
 	var ghosts, spread int
@@ -159,6 +167,16 @@ func TestIncrementalRollupEqualsRebuild(t *testing.T) {
 		t.Fatalf("fixture too tame: %d answers without their message, %d with several replies", ghosts, spread)
 	}
 }
+
+// sessionLookupSQL is session_lookup's definition (migration 0008) over the whole
+// messages and conversations tables.
+const sessionLookupSQL = `WITH m AS (
+    SELECT org_uuid, env_uuid, bot_uuid, session_code,
+           min(created_at) AS first_at, max(created_at) AS last_at, min(day) AS first_day, max(day) AS last_day
+    FROM messages GROUP BY ALL)
+SELECT md5_number_upper(session_code), session_code, org_uuid, env_uuid, bot_uuid,
+       m.first_at, m.last_at, m.first_day, m.last_day, c.started_at, c.channel_uuid, c.business_key, c.day
+FROM m FULL JOIN conversations c USING (org_uuid, env_uuid, bot_uuid, session_code)`
 
 // tableRows is a table's rows as sorted strings.
 func tableRows(t *testing.T, db *sql.DB, table string) []string {

@@ -51,44 +51,70 @@ INSERT INTO affected_replies
 SELECT DISTINCT org_uuid, env_uuid, bot_uuid, reply_to FROM messages
 WHERE day IN (SELECT day FROM touched_days WHERE dataset = 'messages') AND reply_to IS NOT NULL;
 
--- The days that hold messages of the affected sessions: the statements below read only
--- those (zone maps skip the rest). Looked up on one narrow column, by session code
--- alone (a superset of the days: other tenants' sessions of the same code add days,
--- never remove one). An incremental rollup reads a few days instead of the year.
+-- The days that hold messages of the affected sessions, and those that hold their
+-- conversation records: the statements below read only those (zone maps skip the
+-- rest). An incremental rollup reads a few days instead of the year. They come from
+-- session_lookup as it stands before this rollup (every day from a session's first
+-- message to its last: a superset) and the touched days, which hold every row this
+-- rollup loaded.
 -- only: incremental
 CREATE OR REPLACE TEMP TABLE session_days AS
-SELECT DISTINCT day FROM messages WHERE session_code IN (SELECT session_code FROM affected_sessions);
+SELECT DISTINCT CAST(unnest(generate_series(l.first_day, l.last_day, INTERVAL 1 DAY)) AS DATE) AS day
+FROM session_lookup l SEMI JOIN affected_sessions s USING (org_uuid, env_uuid, bot_uuid, session_code)
+WHERE l.first_day IS NOT NULL
+UNION SELECT day FROM touched_days WHERE dataset = 'messages';
+-- only: incremental
+CREATE OR REPLACE TEMP TABLE conversation_days AS
+SELECT DISTINCT l.conversation_day AS day
+FROM session_lookup l SEMI JOIN affected_sessions s USING (org_uuid, env_uuid, bot_uuid, session_code)
+WHERE l.conversation_day IS NOT NULL
+UNION SELECT day FROM touched_days WHERE dataset = 'conversations';
 -- only: bulk
 CREATE OR REPLACE TEMP TABLE session_days AS SELECT DISTINCT day FROM messages;
+-- only: bulk
+CREATE OR REPLACE TEMP TABLE conversation_days AS SELECT DISTINCT day FROM conversations;
+
+-- The affected sessions' messages, aggregated, and their conversation records.
+CREATE OR REPLACE TEMP TABLE session_messages AS
+SELECT m.org_uuid, m.env_uuid, m.bot_uuid, m.session_code,
+       count(*) FILTER (WHERE m.direction = 'USER') AS user_messages,
+       arg_min_null(m.content, (m.created_at, m.message_id)) FILTER (WHERE m.direction = 'USER') AS user_message,
+       min(m.created_at) AS first_at, max(m.created_at) AS last_at, min(m.day) AS first_day, max(m.day) AS last_day
+FROM messages m SEMI JOIN affected_sessions s USING (org_uuid, env_uuid, bot_uuid, session_code)
+WHERE m.day IN (SELECT day FROM session_days)
+GROUP BY ALL;
+
+CREATE OR REPLACE TEMP TABLE session_conversations AS
+SELECT c.* FROM conversations c SEMI JOIN affected_sessions s USING (org_uuid, env_uuid, bot_uuid, session_code)
+WHERE c.day IN (SELECT day FROM conversation_days);
 
 DELETE FROM conversation_facts f USING (SELECT DISTINCT * FROM affected_sessions) a
 WHERE f.org_uuid = a.org_uuid AND f.env_uuid = a.env_uuid AND f.bot_uuid = a.bot_uuid AND f.session_code = a.session_code;
 
 INSERT INTO conversation_facts
-WITH s AS (SELECT DISTINCT * FROM affected_sessions),
-ms AS (
-    SELECT m.org_uuid, m.env_uuid, m.bot_uuid, m.session_code,
-           count(*) FILTER (WHERE m.direction = 'USER') AS user_messages,
-           arg_min_null(m.content, (m.created_at, m.message_id)) FILTER (WHERE m.direction = 'USER') AS user_message,
-           max(m.created_at) AS last_message_at
-    FROM messages m SEMI JOIN s USING (org_uuid, env_uuid, bot_uuid, session_code)
-    WHERE m.day IN (SELECT day FROM session_days)
-    GROUP BY ALL
-)
 SELECT c.org_uuid, c.env_uuid, c.bot_uuid, c.session_code, c.business_key, c.channel_uuid,
        c.started_at, c.satisfaction,
        coalesce(ms.user_messages, 0), ms.user_message,
        len(list_distinct(coalesce(c.flows, []))),
        list_filter(coalesce(c.flows, []), (x, i) -> list_position(c.flows, x) = i),
        CASE WHEN c.ended_at IS NOT NULL THEN (epoch_us(c.ended_at) - epoch_us(c.started_at)) // 1000000
-            WHEN ms.last_message_at IS NOT NULL THEN (epoch_us(ms.last_message_at) - epoch_us(c.started_at)) // 1000000
+            WHEN ms.last_at IS NOT NULL THEN (epoch_us(ms.last_at) - epoch_us(c.started_at)) // 1000000
             ELSE 0 END,
        coalesce(c.tags, []),
        {{fold:c.session_code}}, {{fold:c.business_key}},
        list_transform(coalesce(c.flows, []), x -> {{fold:x}})
-FROM conversations c SEMI JOIN s USING (org_uuid, env_uuid, bot_uuid, session_code)
-LEFT JOIN ms USING (org_uuid, env_uuid, bot_uuid, session_code)
+FROM session_conversations c
+LEFT JOIN session_messages ms USING (org_uuid, env_uuid, bot_uuid, session_code)
 ORDER BY c.org_uuid, c.env_uuid, c.bot_uuid, c.started_at;
+
+DELETE FROM session_lookup l USING (SELECT DISTINCT * FROM affected_sessions) a
+WHERE l.org_uuid = a.org_uuid AND l.env_uuid = a.env_uuid AND l.bot_uuid = a.bot_uuid AND l.session_code = a.session_code;
+
+INSERT INTO session_lookup
+SELECT md5_number_upper(session_code), session_code, org_uuid, env_uuid, bot_uuid,
+       ms.first_at, ms.last_at, ms.first_day, ms.last_day, c.started_at, c.channel_uuid, c.business_key, c.day
+FROM session_messages ms FULL JOIN session_conversations c USING (org_uuid, env_uuid, bot_uuid, session_code)
+ORDER BY 1;
 
 DELETE FROM message_answers f USING (SELECT DISTINCT * FROM affected_replies) a
 WHERE f.org_uuid = a.org_uuid AND f.env_uuid = a.env_uuid AND f.bot_uuid = a.bot_uuid AND f.message_id = a.message_id;
@@ -186,4 +212,7 @@ DROP TABLE affected_sessions;
 DROP TABLE affected_replies;
 DROP TABLE reply_times;
 DROP TABLE session_days;
+DROP TABLE conversation_days;
+DROP TABLE session_messages;
+DROP TABLE session_conversations;
 DROP TABLE reply_days;
