@@ -51,23 +51,26 @@ INSERT INTO affected_replies
 SELECT DISTINCT org_uuid, env_uuid, bot_uuid, reply_to FROM messages
 WHERE day IN (SELECT day FROM touched_days WHERE dataset = 'messages') AND reply_to IS NOT NULL;
 
+-- The affected sessions' rows of session_lookup as they stand before this rollup,
+-- found once (and deleted by rowid below).
+CREATE OR REPLACE TEMP TABLE old_sessions AS
+SELECT l.rowid AS rid, l.first_day, l.last_day, l.started_at, l.conversation_day
+FROM session_lookup l SEMI JOIN affected_sessions s USING (org_uuid, env_uuid, bot_uuid, session_code);
+
 -- The days that hold messages of the affected sessions, and those that hold their
 -- conversation records: the statements below read only those (zone maps skip the
 -- rest). An incremental rollup reads a few days instead of the year. They come from
--- session_lookup as it stands before this rollup (every day from a session's first
--- message to its last: a superset) and the touched days, which hold every row this
--- rollup loaded.
+-- the sessions' old rows of session_lookup (every day from a session's first message
+-- to its last: a superset) and the touched days, which hold every row this rollup
+-- loaded.
 -- only: incremental
 CREATE OR REPLACE TEMP TABLE session_days AS
-SELECT DISTINCT CAST(unnest(generate_series(l.first_day, l.last_day, INTERVAL 1 DAY)) AS DATE) AS day
-FROM session_lookup l SEMI JOIN affected_sessions s USING (org_uuid, env_uuid, bot_uuid, session_code)
-WHERE l.first_day IS NOT NULL
+SELECT DISTINCT CAST(unnest(generate_series(first_day, last_day, INTERVAL 1 DAY)) AS DATE) AS day
+FROM old_sessions WHERE first_day IS NOT NULL
 UNION SELECT day FROM touched_days WHERE dataset = 'messages';
 -- only: incremental
 CREATE OR REPLACE TEMP TABLE conversation_days AS
-SELECT DISTINCT l.conversation_day AS day
-FROM session_lookup l SEMI JOIN affected_sessions s USING (org_uuid, env_uuid, bot_uuid, session_code)
-WHERE l.conversation_day IS NOT NULL
+SELECT DISTINCT conversation_day AS day FROM old_sessions WHERE conversation_day IS NOT NULL
 UNION SELECT day FROM touched_days WHERE dataset = 'conversations';
 -- only: bulk
 CREATE OR REPLACE TEMP TABLE session_days AS SELECT DISTINCT day FROM messages;
@@ -88,8 +91,18 @@ CREATE OR REPLACE TEMP TABLE session_conversations AS
 SELECT c.* FROM conversations c SEMI JOIN affected_sessions s USING (org_uuid, env_uuid, bot_uuid, session_code)
 WHERE c.day IN (SELECT day FROM conversation_days);
 
+-- only: bulk
 DELETE FROM conversation_facts f USING (SELECT DISTINCT * FROM affected_sessions) a
 WHERE f.org_uuid = a.org_uuid AND f.env_uuid = a.env_uuid AND f.bot_uuid = a.bot_uuid AND f.session_code = a.session_code;
+-- A session's row of conversation_facts was made with its row of session_lookup, from
+-- the same conversation record: it starts at the old row's started_at. Zone maps skip
+-- the rows that start before the first of those (the table is in started_at order).
+-- only: incremental
+SET VARIABLE facts_from = (SELECT CAST(min(started_at) AS TIMESTAMPTZ) FROM old_sessions);
+-- only: incremental
+DELETE FROM conversation_facts f USING (SELECT DISTINCT * FROM affected_sessions) a
+WHERE f.started_at >= getvariable('facts_from')
+    AND f.org_uuid = a.org_uuid AND f.env_uuid = a.env_uuid AND f.bot_uuid = a.bot_uuid AND f.session_code = a.session_code;
 
 INSERT INTO conversation_facts
 SELECT c.org_uuid, c.env_uuid, c.bot_uuid, c.session_code, c.business_key, c.channel_uuid,
@@ -107,17 +120,13 @@ FROM session_conversations c
 LEFT JOIN session_messages ms USING (org_uuid, env_uuid, bot_uuid, session_code)
 ORDER BY c.org_uuid, c.env_uuid, c.bot_uuid, c.started_at;
 
-DELETE FROM session_lookup l USING (SELECT DISTINCT * FROM affected_sessions) a
-WHERE l.org_uuid = a.org_uuid AND l.env_uuid = a.env_uuid AND l.bot_uuid = a.bot_uuid AND l.session_code = a.session_code;
+DELETE FROM session_lookup WHERE rowid IN (SELECT rid FROM old_sessions);
 
 INSERT INTO session_lookup
 SELECT md5_number_upper(session_code), session_code, org_uuid, env_uuid, bot_uuid,
        ms.first_at, ms.last_at, ms.first_day, ms.last_day, c.started_at, c.channel_uuid, c.business_key, c.day
 FROM session_messages ms FULL JOIN session_conversations c USING (org_uuid, env_uuid, bot_uuid, session_code)
 ORDER BY 1;
-
-DELETE FROM message_answers f USING (SELECT DISTINCT * FROM affected_replies) a
-WHERE f.org_uuid = a.org_uuid AND f.env_uuid = a.env_uuid AND f.bot_uuid = a.bot_uuid AND f.message_id = a.message_id;
 
 -- message_at: the replied message's createdAt, so that readers of a time range skip the
 -- answers outside it. Looked up on narrow rows first: a join whose build side carries
@@ -154,10 +163,41 @@ LEFT JOIN messages u
     ON u.org_uuid = a.org_uuid AND u.env_uuid = a.env_uuid AND u.bot_uuid = a.bot_uuid AND u.message_id = a.message_id
 QUALIFY row_number() OVER (PARTITION BY a.org_uuid, a.env_uuid, a.bot_uuid, a.message_id ORDER BY u.day DESC) = 1;
 
--- The days that hold replies to the affected messages (by id alone: a superset).
+-- The affected messages' rows of answers, with the days their replies were on: found
+-- once, then deleted by rowid.
+-- only: bulk
+CREATE OR REPLACE TEMP TABLE old_answers AS
+SELECT f.rowid AS rid, f.reply_first_day, f.reply_last_day
+FROM message_answers f SEMI JOIN affected_replies a USING (org_uuid, env_uuid, bot_uuid, message_id);
+-- In one chunk a row's message_at is NULL, the createdAt of its message as it stands
+-- (a row of reply_times) or, if that message changed or went, its old createdAt, on a
+-- day that is touched too (its partition changed). So no row of an affected message is
+-- older than answers_from, and zone maps skip the rows before it (the table is in
+-- message_at order): a one-day rollup reads the last days instead of the year.
+-- only: incremental
+SET VARIABLE answers_from = (
+    SELECT CAST(least(CAST(min(day) AS TIMESTAMPTZ), (SELECT min(message_at) FROM reply_times)) AS TIMESTAMPTZ)
+    FROM touched_days WHERE dataset = 'messages');
+-- only: incremental
+CREATE OR REPLACE TEMP TABLE old_answers AS
+SELECT f.rowid AS rid, f.reply_first_day, f.reply_last_day
+FROM message_answers f SEMI JOIN affected_replies a USING (org_uuid, env_uuid, bot_uuid, message_id)
+WHERE f.message_at >= getvariable('answers_from')
+UNION ALL
+SELECT f.rowid, f.reply_first_day, f.reply_last_day
+FROM message_answers f SEMI JOIN affected_replies a USING (org_uuid, env_uuid, bot_uuid, message_id)
+WHERE f.message_at IS NULL;
+
+DELETE FROM message_answers WHERE rowid IN (SELECT rid FROM old_answers);
+
+-- The days that hold replies to the affected messages: those their rows of answers
+-- were made from (every day from the first reply to the last) and the touched days,
+-- which hold every reply this rollup loaded.
 -- only: incremental
 CREATE OR REPLACE TEMP TABLE reply_days AS
-SELECT DISTINCT day FROM messages WHERE direction = 'BOT' AND reply_to IN (SELECT message_id FROM affected_replies);
+SELECT DISTINCT CAST(unnest(generate_series(reply_first_day, reply_last_day, INTERVAL 1 DAY)) AS DATE) AS day
+FROM old_answers WHERE reply_first_day IS NOT NULL
+UNION SELECT day FROM touched_days WHERE dataset = 'messages';
 -- only: bulk
 CREATE OR REPLACE TEMP TABLE reply_days AS SELECT DISTINCT day FROM messages;
 
@@ -170,11 +210,12 @@ SELECT org_uuid, env_uuid, bot_uuid, reply_to,
        list_filter(list_transform(r, x -> x.n), x -> x IS NOT NULL),
        list_transform(r, x -> x.c),
        flatten(list_transform(r, x -> x.b)),
-       message_at
+       message_at, first_day, last_day
 FROM (
     SELECT m.org_uuid, m.env_uuid, m.bot_uuid, m.reply_to, r.message_at,
            list_sort(list({'t': m.created_at, 'i': m.message_id, 'n': m.answer_name, 'c': m.content,
-                           'b': list_transform(coalesce(m.buttons, []), b -> b.name)})) AS r
+                           'b': list_transform(coalesce(m.buttons, []), b -> b.name)})) AS r,
+           min(m.day) AS first_day, max(m.day) AS last_day
     FROM messages m JOIN reply_times r
         ON m.org_uuid = r.org_uuid AND m.env_uuid = r.env_uuid AND m.bot_uuid = r.bot_uuid AND m.reply_to = r.message_id
     WHERE m.direction = 'BOT' AND m.day IN (SELECT day FROM reply_days)
@@ -211,6 +252,8 @@ WHERE m.day IN (SELECT day FROM touched_days WHERE dataset = 'messages')
 DROP TABLE affected_sessions;
 DROP TABLE affected_replies;
 DROP TABLE reply_times;
+DROP TABLE old_answers;
+DROP TABLE old_sessions;
 DROP TABLE session_days;
 DROP TABLE conversation_days;
 DROP TABLE session_messages;
