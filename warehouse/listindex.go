@@ -23,11 +23,11 @@ import (
 )
 
 // The list index answers conversations/list, messages/list and conversations/details
-// (listindex_transcript.go) from Go memory. A
-// DuckDB query costs milliseconds even for ten rows found by key (a top-N over a month
-// of the large bot 5–10 ms, fetching ten rows by session code with an ART index
-// 13–47 ms, by rowid 1.7 ms a row), so a page served by DuckDB tops out near 100 req/s
-// on two cores. The index holds every conversation_facts row and every USER message in
+// (listindex_transcript.go) from Go memory. A DuckDB query costs milliseconds even for
+// ten rows found by key (a top-N over a month of the large bot 5–10 ms, fetching ten
+// rows by session code with an ART index, since replaced by session_lookup, 13–47 ms,
+// by rowid 1.7 ms a row), so a page served by DuckDB tops out near 100 req/s on two
+// cores. The index holds every conversation_facts row and every USER message in
 // pointer-free columns (string arenas, dictionaries, integer slices: the garbage
 // collector does not scan them), each tenant's rows a run in list-time order, with one
 // permutation per other sort order, the rows of each value for the equality searches

@@ -14,8 +14,9 @@ import (
 )
 
 // transcriptIndex is every message, USER and BOT, in memory for conversations/details.
-// In DuckDB a transcript is two ART probes, about 2 ms of CPU (fetching ten rows of
-// fourteen columns from compressed segments, then lists converted to Go values); here
+// In DuckDB a transcript is a probe of session_lookup and a read of the session's time
+// span, about 7 ms (fetching ten rows of fourteen columns from compressed segments, then
+// lists converted to Go values; two ART probes took about 3 ms, see migration 0008); here
 // it is a map lookup, a binary search and a copy. A session's messages are a run of
 // perm in (createdAt, messageId) order. What a message shares with many others (sender,
 // understood, intent, type, buttons, entities, nlpResponses) is one entry of attrD,

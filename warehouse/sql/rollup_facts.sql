@@ -2,9 +2,8 @@
 -- session and replied message they affect (whatever day those live on).
 -- {{fold:X}} stands for the folding expression of X; {{messages}} and {{conversations}}
 -- for the lake files of the touched days (statements naming a list with no files are
--- skipped). A statement marked "only: bulk" runs only in a rollup of many days (the
--- lookup indexes dropped, every day read anyway), one marked "only: incremental" only in
--- the others.
+-- skipped). A statement marked "only: bulk" runs only in a rollup of many days (every
+-- day read anyway), one marked "only: incremental" only in the others.
 
 CREATE OR REPLACE TEMP TABLE affected_sessions AS
 SELECT DISTINCT org_uuid, env_uuid, bot_uuid, session_code FROM messages
@@ -259,3 +258,5 @@ DROP TABLE conversation_days;
 DROP TABLE session_messages;
 DROP TABLE session_conversations;
 DROP TABLE reply_days;
+RESET VARIABLE answers_from;
+RESET VARIABLE facts_from;
