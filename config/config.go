@@ -36,6 +36,9 @@ type Settings struct {
 	Workers     int    // extract parse workers (0 = all cores)
 	Threads     int    // DuckDB threads (0 = all cores)
 	MemoryLimit string // DuckDB memory_limit
+	// CheckpointThreshold is DuckDB's checkpoint_threshold for the warehouse: the WAL size
+	// at which a commit also checkpoints.
+	CheckpointThreshold string
 
 	MaxRangeDays   int
 	MaxPageSize    int
@@ -69,6 +72,7 @@ func Default() Settings {
 		Addr:                ":8080",
 		LogLevel:            "info",
 		MemoryLimit:         "4GB",
+		CheckpointThreshold: "1GB",
 		MaxRangeDays:        366,
 		MaxPageSize:         100,
 		MaxSample:           10000,
@@ -98,6 +102,7 @@ func (s *Settings) table() []setting {
 		{"workers", "extract parse workers (0 = all cores)", &s.Workers},
 		{"threads", "DuckDB threads (0 = all cores)", &s.Threads},
 		{"memory-limit", "DuckDB memory limit (e.g. 4GB); an extract holds a quarter of it in records", &s.MemoryLimit},
+		{"checkpoint-threshold", "warehouse WAL size at which a commit also checkpoints (DuckDB's checkpoint_threshold); a full rollup checkpoints at its end whatever the size", &s.CheckpointThreshold},
 		{"max-range-days", "longest analytics range in days", &s.MaxRangeDays},
 		{"max-page-size", "largest page size of the list endpoints", &s.MaxPageSize},
 		{"max-sample", "largest report sampleSize", &s.MaxSample},
@@ -253,6 +258,9 @@ func setValue(ptr any, v string) error {
 // RAM).
 var memoryLimit = regexp.MustCompile(`^\s*$|^\s*(?i:none)\s*$|^\s*-1\s*$|^\s*(0*[1-9][0-9]*(\.[0-9]+)?|0*\.[0-9]*[1-9][0-9]*)\s*((?i:b|bytes|[kmgt]|[kmgt]b|[kmgt]ib))\s*$`)
 
+// positiveSize is a size with a unit as DuckDB reads it (the sizes memoryLimit takes).
+var positiveSize = regexp.MustCompile(`^\s*(0*[1-9][0-9]*(\.[0-9]+)?|0*\.[0-9]*[1-9][0-9]*)\s*((?i:b|bytes|[kmgt]|[kmgt]b|[kmgt]ib))\s*$`)
+
 // MemoryBytes is the memory limit in bytes; ok is false for no limit or DuckDB's
 // default (none, -1, empty). Units as DuckDB reads them: KB, MB, GB, TB are powers of
 // 1000, KiB … TiB powers of 1024, a bare K, M, G, T the decimal ones.
@@ -315,6 +323,7 @@ func (s *Settings) Validate() error {
 	check(s.LakeRetentionDays >= 0, "lake-retention-days", "must be >= 0")
 	check(s.QuarantineRetentionDays >= 0, "quarantine-retention-days", "must be >= 0")
 	check(s.DemoMessages >= 0, "demo-messages", "must be >= 0")
+	check(positiveSize.MatchString(s.CheckpointThreshold), "checkpoint-threshold", fmt.Sprintf("must be a positive size such as 16MB or 1GB, got %q", s.CheckpointThreshold))
 	check(memoryLimit.MatchString(s.MemoryLimit), "memory-limit", fmt.Sprintf("must be a positive size such as 512MB, 4GB or 1.5GiB (or none, or empty for DuckDB's default), got %q", s.MemoryLimit))
 	for name, spec := range map[string]string{"schedule-incremental": s.ScheduleIncremental,
 		"schedule-nightly": s.ScheduleNightly, "schedule-retention": s.ScheduleRetention} {

@@ -33,9 +33,11 @@ type RollupResult struct {
 	// last rollup): no new generation, so the snapshot and the cached answers stay.
 	Unchanged bool
 	Took      time.Duration
-	// Where the time went: the summary tables, the fact tables (with the lookup
-	// indexes), and the commit (DuckDB writes the changes back, indexes included).
-	Summaries, Facts, Commit time.Duration
+	// Where the time went: the summary tables, the fact tables, the commit (DuckDB
+	// writes the changes to its WAL, and checkpoints when the WAL has outgrown the
+	// checkpoint threshold) and, after a full or bulk rollup, the checkpoint that writes
+	// them into the database file.
+	Summaries, Facts, Commit, Checkpoint time.Duration
 }
 
 func (r RollupResult) String() string {
@@ -43,8 +45,12 @@ func (r RollupResult) String() string {
 	if r.Unchanged {
 		return fmt.Sprintf("rollup: nothing changed in the lake since generation %d took=%s", r.Generation, ms(r.Took))
 	}
-	return fmt.Sprintf("rollup: message_days=%d conversation_days=%d generation=%d took=%s (summaries=%s facts=%s commit=%s)",
-		r.MessageDays, r.ConversationDays, r.Generation, ms(r.Took), ms(r.Summaries), ms(r.Facts), ms(r.Commit))
+	ckpt := ""
+	if r.Checkpoint > 0 {
+		ckpt = " checkpoint=" + ms(r.Checkpoint).String()
+	}
+	return fmt.Sprintf("rollup: message_days=%d conversation_days=%d generation=%d took=%s (summaries=%s facts=%s commit=%s%s)",
+		r.MessageDays, r.ConversationDays, r.Generation, ms(r.Took), ms(r.Summaries), ms(r.Facts), ms(r.Commit), ckpt)
 }
 
 type partition struct {
@@ -113,6 +119,7 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 	var res RollupResult
 	touched := map[string][]string{}
 	var bodyDone time.Time
+	var bulk bool
 	err := w.db.Tx(ctx, func(tx *sql.Tx) error {
 		defer func() { bodyDone = time.Now() }()
 		rolled := map[string]map[string]string{"messages": {}, "conversations": {}, "channels": {}}
@@ -180,7 +187,7 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 		}
 		// A large backfill (bulk) reads every day anyway: it skips the narrow lookups of
 		// the days to read.
-		bulk := res.MessageDays+res.ConversationDays > 2*bulkDays
+		bulk = res.MessageDays+res.ConversationDays > 2*bulkDays
 		// The summaries: one pass over every touched day (narrow columns, aggregated
 		// as they stream).
 		t0 := time.Now()
@@ -267,10 +274,28 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 	if err != nil {
 		return res, err
 	}
-	res.Took, res.Commit = time.Since(start), time.Since(bodyDone)
+	res.Commit = time.Since(bodyDone)
 	if res.Unchanged {
+		res.Took = time.Since(start)
 		return res, nil
 	}
+	// A full or bulk rollup rewrote much of the warehouse: into the database file now,
+	// so that the WAL (which the incremental rollups leave to grow up to the checkpoint
+	// threshold) starts again from nothing and a restart has little to replay.
+	if bulk || o.Full {
+		t0 := time.Now()
+		err := w.db.Write(ctx, func(ctx context.Context) error {
+			_, err := w.db.SQL.ExecContext(ctx, "CHECKPOINT")
+			return err
+		})
+		if err != nil {
+			// The rollup is committed (in the WAL): the next checkpoint writes it.
+			w.log.Warn("checkpoint after a full rollup failed; the WAL keeps the changes", "err", err)
+		} else {
+			res.Checkpoint = time.Since(t0)
+		}
+	}
+	res.Took = time.Since(start)
 	w.committed.Store(res.Generation)
 	var days []string
 	seen := map[string]bool{}

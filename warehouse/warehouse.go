@@ -34,8 +34,13 @@ type Options struct {
 	LakeDir     string // data/lake
 	Threads     int
 	MemoryLimit string
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// CheckpointThreshold is the WAL size at which a commit also checkpoints ("" =
+	// DuckDB's 16MB). A checkpoint writes every changed table again, so a large one
+	// leaves the incremental rollups' commits to the WAL; a bulk rollup checkpoints at
+	// its end whatever the size.
+	CheckpointThreshold string
+	Logger              *slog.Logger
+	Now                 func() time.Time
 	// ListIndex builds the in-memory list index after every snapshot refresh (serve);
 	// without it, or until it is built, lists run in DuckDB.
 	ListIndex bool
@@ -81,10 +86,11 @@ func Open(ctx context.Context, o Options) (*Warehouse, error) {
 		return nil, err
 	}
 	db, err := duck.Open(ctx, duck.Options{
-		Path:        filepath.Join(o.Dir, File),
-		Threads:     o.Threads,
-		MemoryLimit: o.MemoryLimit,
-		TempDir:     filepath.Join(o.Dir, "tmp"),
+		Path:                filepath.Join(o.Dir, File),
+		Threads:             o.Threads,
+		MemoryLimit:         o.MemoryLimit,
+		TempDir:             filepath.Join(o.Dir, "tmp"),
+		CheckpointThreshold: o.CheckpointThreshold,
 	})
 	if err != nil {
 		if strings.Contains(err.Error(), "Could not set lock") {

@@ -118,8 +118,8 @@ func openWarehouseFor(ctx context.Context, env *cmdEnv, serving bool) (*warehous
 		return nil, err
 	}
 	return warehouse.Open(ctx, warehouse.Options{
-		Dir: s.WarehouseDir(), LakeDir: s.LakeDir(), Threads: s.Threads, MemoryLimit: s.MemoryLimit, Logger: env.log,
-		ListIndex: serving && !s.NoListIndex,
+		Dir: s.WarehouseDir(), LakeDir: s.LakeDir(), Threads: s.Threads, MemoryLimit: s.MemoryLimit,
+		CheckpointThreshold: s.CheckpointThreshold, Logger: env.log, ListIndex: serving && !s.NoListIndex,
 	})
 }
 

@@ -1,5 +1,6 @@
 // Package duck owns DuckDB handles: it opens a database through duckdb.NewConnector with
-// connection-init SQL (UTC time zone, threads, memory limit, spill directory), serialises
+// connection-init SQL (UTC time zone, threads, memory limit, spill directory, checkpoint
+// threshold), serialises
 // writers, and quotes the rare identifier or literal that cannot be a bound parameter.
 // It is the only package that imports the DuckDB driver.
 package duck
@@ -24,7 +25,10 @@ type Options struct {
 	Threads     int    // 0 = DuckDB's default (all cores)
 	MemoryLimit string // e.g. "2GB"; "" = DuckDB's default (80% of RAM)
 	TempDir     string // spill directory; "" = DuckDB's default
-	ReadOnly    bool
+	// CheckpointThreshold is the WAL size at which a commit also checkpoints (DuckDB's
+	// checkpoint_threshold); "" = DuckDB's default (16MB).
+	CheckpointThreshold string
+	ReadOnly            bool
 }
 
 // DB is one DuckDB instance. Reads may run concurrently; Write serialises writers.
@@ -50,6 +54,9 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	}
 	if o.TempDir != "" {
 		instance = append(instance, "SET temp_directory="+Literal(o.TempDir))
+	}
+	if o.CheckpointThreshold != "" {
+		instance = append(instance, "SET checkpoint_threshold="+Literal(o.CheckpointThreshold))
 	}
 	init := session
 	dsn := o.Path
