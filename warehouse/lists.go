@@ -443,9 +443,10 @@ func listMessages(ctx context.Context, tx *sql.Tx, f ListFilter, snap *Snapshot)
 	if err := rows.Err(); err != nil {
 		return 0, nil, err
 	}
-	// The page's sessions, one probe of session_lookup each: a probe reads one row
-	// group through the code_key zone map. (One pass over the table for the whole
-	// page, by code_key IN the page's keys, measured slower even for 100 codes.)
+	// The page's sessions, one probe of session_lookup each: a probe reads a row group
+	// of each sorted run through the code_key zone maps (see migration 0008). (One pass
+	// over the table for the whole page, by code_key IN the page's keys, measured slower
+	// even for 100 codes.)
 	keys := map[string]*string{}
 	var lq strings.Builder
 	var largs []any
@@ -512,8 +513,8 @@ type Transcript struct {
 }
 
 // detailsLookupSQL finds a session by its code, every tenant's (the caller keeps its
-// tenant's): a probe of session_lookup, whose code_key order lets a zone map skip all
-// but one row group.
+// tenant's): a probe of session_lookup, whose runs in code_key order let the zone maps
+// skip all but a row group of each (see migration 0008).
 const detailsLookupSQL = `SELECT org_uuid, env_uuid, bot_uuid, epoch_us(started_at), channel_uuid, epoch_us(first_at), epoch_us(last_at)
 	FROM session_lookup WHERE code_key = md5_number_upper(?) AND session_code = ?`
 

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -284,11 +285,7 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 	// threshold) starts again from nothing and a restart has little to replay.
 	if bulk || o.Full {
 		t0 := time.Now()
-		err := w.db.Write(ctx, func(ctx context.Context) error {
-			_, err := w.db.SQL.ExecContext(ctx, "CHECKPOINT")
-			return err
-		})
-		if err != nil {
+		if err := w.checkpoint(ctx); err != nil {
 			// The rollup is committed (in the WAL): the next checkpoint writes it.
 			w.log.Warn("checkpoint after a full rollup failed; the WAL keeps the changes", "err", err)
 		} else {
@@ -317,6 +314,31 @@ func (w *Warehouse) Rollup(ctx context.Context, o RollupOptions) (RollupResult, 
 		return res, fmt.Errorf("refresh snapshot after rollup: %w", err)
 	}
 	return res, nil
+}
+
+// checkpointWait is how long checkpoint tries.
+const checkpointWait = 30 * time.Second
+
+// checkpoint writes the WAL into the database file. A plain CHECKPOINT fails while any
+// other transaction runs (an API read in DuckDB, a report, a health check: short ones),
+// so it is tried again every 50 ms for up to checkpointWait; FORCE CHECKPOINT would
+// instead hold every new transaction back until the running ones end.
+func (w *Warehouse) checkpoint(ctx context.Context) error {
+	deadline := time.Now().Add(checkpointWait)
+	for {
+		err := w.db.Write(ctx, func(ctx context.Context) error {
+			_, err := w.db.SQL.ExecContext(ctx, "CHECKPOINT")
+			return err
+		})
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // fillTouched sets touched_days to the touched days (those in only, when only is set).

@@ -20,9 +20,9 @@ import (
 func TestDeferredCheckpoint(t *testing.T) {
 	l := newSmLake(t)
 	whDir := filepath.Join(l.dir, "warehouse")
-	open := func(dir string) *warehouse.Warehouse {
+	open := func(dir, threshold string) *warehouse.Warehouse {
 		wh, err := warehouse.Open(context.Background(), warehouse.Options{Dir: dir, LakeDir: filepath.Join(l.dir, "lake"),
-			MemoryLimit: "1GB", CheckpointThreshold: "1GB"})
+			MemoryLimit: "1GB", CheckpointThreshold: threshold})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,7 +36,7 @@ func TestDeferredCheckpoint(t *testing.T) {
 		}
 		return st.Size()
 	}
-	wh := open(whDir)
+	wh := open(whDir, "1GB")
 	var threshold string
 	if err := wh.DB().SQL.QueryRow("SELECT current_setting('checkpoint_threshold')").Scan(&threshold); err != nil || threshold != "953.6 MiB" {
 		t.Fatalf("checkpoint_threshold is %q (%v), not 1GB", threshold, err)
@@ -76,12 +76,34 @@ func TestDeferredCheckpoint(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	replayed := open(crashed)
+	replayed := open(crashed, "1GB")
 	for _, table := range []string{"messages", "conversations", "conversation_facts", "session_lookup", "message_traffic", "rollup_generation"} {
 		if a, b := tableRows(t, wh.DB().SQL, table), tableRows(t, replayed.DB().SQL, table); len(a) == 0 || !slices.Equal(a, b) {
 			t.Errorf("%s: %d rows live, %d after the replay", table, len(a), len(b))
 		}
 	}
+	// The same rollups with a threshold below what they write: each commit checkpoints.
+	small := filepath.Join(t.TempDir(), "warehouse")
+	if res, err := open(small, "1KB").Rollup(context.Background(), warehouse.RollupOptions{}); err != nil || res.MessageDays != 3 {
+		t.Fatal(res, err)
+	}
+	if n := wal(small); n != 0 {
+		t.Errorf("with a 1KB threshold the rollup's commit left %d bytes in the WAL", n)
+	}
+	// The full rollup's checkpoint waits for a reader's transaction to end (a plain
+	// CHECKPOINT fails while one runs).
+	reader, err := wh.DB().SQL.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := reader.QueryRow("SELECT count(*) FROM messages").Scan(&n); err != nil || n == 0 {
+		t.Fatal(n, err)
+	}
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		reader.Commit()
+	}()
 	res, err := wh.Rollup(context.Background(), warehouse.RollupOptions{Full: true})
 	if err != nil {
 		t.Fatal(err)

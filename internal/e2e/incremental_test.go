@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -26,7 +27,7 @@ func TestIncrementalRollupEqualsRebuild(t *testing.T) {
 	const otherBot = "5b7f1c1e-3c53-4c55-9a55-0d4f6f3c0a05"
 	r := rand.New(rand.NewPCG(7, 11))
 	day0 := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-	const days = 75 // more than 2*30 days: the rebuild is bulk
+	const days = 200 // more than 2*30 days: the rebuild is bulk, in more than one 92-day chunk
 	at := func(d int) string {
 		return day0.Add(time.Duration(d)*24*time.Hour + time.Duration(r.IntN(86400000))*time.Millisecond).Format(time.RFC3339Nano)
 	}
@@ -115,6 +116,24 @@ func TestIncrementalRollupEqualsRebuild(t *testing.T) {
 		}
 	}
 	l.load("f00.ndjson", files[0].String())
+	l.rollup(wh, false)
+	// A day of messages leaves the lake (as the retention removes it) and an incremental
+	// rollup follows; then a new reply to a message of that day lands days later. The
+	// gone message's row of answers must lose its time (message_at NULL), and the new
+	// reply must join its old replies in it.
+	var goneDay, goneID string
+	if err := wh.DB().SQL.QueryRow(`SELECT strftime(m.day, '%Y-%m-%d'), m.message_id FROM message_answers a JOIN messages m
+		USING (org_uuid, env_uuid, bot_uuid, message_id)
+		WHERE m.bot_uuid = ? AND a.reply_last_day > m.day ORDER BY ALL LIMIT 1`, smBot).Scan(&goneDay, &goneID); err != nil {
+		t.Fatal("no message with replies on a later day:", err)
+	}
+	if err := os.RemoveAll(filepath.Join(l.dir, "lake", "messages", "date="+goneDay)); err != nil {
+		t.Fatal(err)
+	}
+	l.rollup(wh, false)
+	late, _ := time.Parse("2006-01-02", goneDay)
+	l.load("g01.ndjson", line("", "message", fmt.Sprintf(`"messageId":"r-late","sessionCode":"s-late","direction":"BOT","createdAt":%q,"content":"Late reply","type":"TEXT","replyTo":%q`,
+		late.AddDate(0, 0, 3).Add(time.Hour).Format(time.RFC3339), goneID)))
 	l.rollup(wh, false)
 
 	rebuilt := &smLake{t: t, dir: t.TempDir()}

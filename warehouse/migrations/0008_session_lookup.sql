@@ -6,10 +6,11 @@
 -- Why not the ART indexes of 0004: DuckDB writes a whole ART index again at every
 -- checkpoint (duckdb/duckdb#24848), so the two on session_code cost about a second per
 -- one-day rollup of the 10M-message year, more than the rollup itself. This table is
--- kept in code_key order (md5_number_upper of the code: stable across DuckDB versions,
--- spread evenly whatever the codes look like), so a probe on code_key reads one row
--- group through its zone map; the rows of later incremental rollups are appended at
--- the end, a few thousand a day, and a full rollup sorts them in again.
+-- written in code_key order (md5_number_upper of the code: stable across DuckDB
+-- versions, spread evenly whatever the codes look like): here one sorted run, a full
+-- rollup one per chunk of days, and each incremental rollup appends its sessions' rows
+-- at the end (a few thousand a day). A probe on code_key reads one row group of each
+-- run through the zone maps, and the appended tail.
 DROP INDEX IF EXISTS messages_session;
 DROP INDEX IF EXISTS conversations_session;
 

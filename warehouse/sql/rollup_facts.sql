@@ -12,9 +12,24 @@ UNION
 SELECT DISTINCT org_uuid, env_uuid, bot_uuid, session_code FROM conversations
 WHERE day IN (SELECT day FROM touched_days WHERE dataset = 'conversations');
 
+-- affected_replies: the messages whose row of answers may change. The messages the
+-- replies on the touched days reply to; in an incremental rollup also those whose time
+-- (message_at) may come, change or go: a row's message_at is its message's createdAt as
+-- it stands, or NULL (every rollup keeps it so), so these are the rows timed on the
+-- touched days (their message may change or go; a zone-map range, through variables)
+-- and, after the load, the rows without a time whose message is now on a touched day.
+-- (A bulk rollup reads every reply of its days and finds every message_at again.)
 CREATE OR REPLACE TEMP TABLE affected_replies AS
 SELECT DISTINCT org_uuid, env_uuid, bot_uuid, reply_to AS message_id FROM messages
 WHERE day IN (SELECT day FROM touched_days WHERE dataset = 'messages') AND reply_to IS NOT NULL;
+-- only: incremental
+SET VARIABLE touched_from = (SELECT CAST(min(day) AS TIMESTAMPTZ) FROM touched_days WHERE dataset = 'messages');
+-- only: incremental
+SET VARIABLE touched_to = (SELECT CAST(max(day) + 1 AS TIMESTAMPTZ) FROM touched_days WHERE dataset = 'messages');
+-- only: incremental
+INSERT INTO affected_replies
+SELECT org_uuid, env_uuid, bot_uuid, message_id FROM message_answers
+WHERE message_at >= getvariable('touched_from') AND message_at < getvariable('touched_to');
 
 DELETE FROM messages WHERE day IN (SELECT day FROM touched_days WHERE dataset = 'messages');
 DELETE FROM conversations WHERE day IN (SELECT day FROM touched_days WHERE dataset = 'conversations');
@@ -49,6 +64,13 @@ WHERE day IN (SELECT day FROM touched_days WHERE dataset = 'conversations');
 INSERT INTO affected_replies
 SELECT DISTINCT org_uuid, env_uuid, bot_uuid, reply_to FROM messages
 WHERE day IN (SELECT day FROM touched_days WHERE dataset = 'messages') AND reply_to IS NOT NULL;
+-- only: incremental
+INSERT INTO affected_replies
+SELECT a.org_uuid, a.env_uuid, a.bot_uuid, a.message_id FROM message_answers a
+SEMI JOIN (SELECT org_uuid, env_uuid, bot_uuid, message_id FROM messages
+           WHERE day IN (SELECT day FROM touched_days WHERE dataset = 'messages')) m
+    USING (org_uuid, env_uuid, bot_uuid, message_id)
+WHERE a.message_at IS NULL;
 
 -- The affected sessions' rows of session_lookup as they stand before this rollup,
 -- found once (and deleted by rowid below).
@@ -168,11 +190,13 @@ QUALIFY row_number() OVER (PARTITION BY a.org_uuid, a.env_uuid, a.bot_uuid, a.me
 CREATE OR REPLACE TEMP TABLE old_answers AS
 SELECT f.rowid AS rid, f.reply_first_day, f.reply_last_day
 FROM message_answers f SEMI JOIN affected_replies a USING (org_uuid, env_uuid, bot_uuid, message_id);
--- In one chunk a row's message_at is NULL, the createdAt of its message as it stands
--- (a row of reply_times) or, if that message changed or went, its old createdAt, on a
--- day that is touched too (its partition changed). So no row of an affected message is
--- older than answers_from, and zone maps skip the rows before it (the table is in
--- message_at order): a one-day rollup reads the last days instead of the year.
+-- Every row's message_at is its message's createdAt as it stands, or NULL: a rollup
+-- that loads, changes or removes a message makes its row again (the messages of the
+-- touched days are affected_replies). So the row of an affected message has message_at
+-- NULL, the time in reply_times, or (its message changed or went in this rollup) the
+-- old createdAt, on a touched day. None is older than answers_from, and zone maps skip
+-- the rows before it (the table is in message_at order): a one-day rollup reads the
+-- last days instead of the year.
 -- only: incremental
 SET VARIABLE answers_from = (
     SELECT CAST(least(CAST(min(day) AS TIMESTAMPTZ), (SELECT min(message_at) FROM reply_times)) AS TIMESTAMPTZ)
@@ -230,23 +254,8 @@ FROM messages m
 WHERE m.day IN (SELECT day FROM touched_days WHERE dataset = 'messages')
     AND m.org_uuid = a.org_uuid AND m.env_uuid = a.env_uuid AND m.bot_uuid = a.bot_uuid AND m.message_id = a.message_id
     AND a.message_at IS DISTINCT FROM m.created_at;
--- In one chunk, such an answer row has no message_at (the reply landed first), or the
--- message moved from another day, which is then touched too: its old message_at is on a
--- touched day. Zone maps (null counts, min/max) skip every other row group.
--- only: incremental
-UPDATE message_answers a SET message_at = m.created_at
-FROM messages m
-WHERE m.day IN (SELECT day FROM touched_days WHERE dataset = 'messages')
-    AND m.org_uuid = a.org_uuid AND m.env_uuid = a.env_uuid AND m.bot_uuid = a.bot_uuid AND m.message_id = a.message_id
-    AND a.message_at IS NULL;
--- only: incremental
-UPDATE message_answers a SET message_at = m.created_at
-FROM messages m
-WHERE m.day IN (SELECT day FROM touched_days WHERE dataset = 'messages')
-    AND m.org_uuid = a.org_uuid AND m.env_uuid = a.env_uuid AND m.bot_uuid = a.bot_uuid AND m.message_id = a.message_id
-    AND a.message_at >= (SELECT min(day) FROM touched_days)::TIMESTAMPTZ
-    AND a.message_at < ((SELECT max(day) FROM touched_days) + 1)::TIMESTAMPTZ
-    AND a.message_at IS DISTINCT FROM m.created_at;
+-- (An incremental rollup needs no such repair: such rows are affected_replies, made
+-- again above.)
 
 DROP TABLE affected_sessions;
 DROP TABLE affected_replies;
@@ -260,3 +269,5 @@ DROP TABLE session_conversations;
 DROP TABLE reply_days;
 RESET VARIABLE answers_from;
 RESET VARIABLE facts_from;
+RESET VARIABLE touched_from;
+RESET VARIABLE touched_to;
