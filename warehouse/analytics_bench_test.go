@@ -15,10 +15,7 @@ import (
 // (users, stacked intents and conversations of the large bot, 30 days and a year)
 // (the snapshot of the make bench data set; skipped without it).
 func BenchmarkDistinct(b *testing.B) {
-	dir := os.Getenv("DASHBOARD_BENCH_DIR")
-	if dir == "" {
-		b.Skip("DASHBOARD_BENCH_DIR is not set")
-	}
+	dir := benchDir(b)
 	ctx := context.Background()
 	w, err := Open(ctx, Options{Dir: filepath.Join(dir, "warehouse"), LakeDir: filepath.Join(dir, "lake")})
 	if err != nil {
@@ -90,4 +87,13 @@ func itoa(n int64) string {
 		return "30d"
 	}
 	return "365d"
+}
+
+// benchDir is the data set of DASHBOARD_BENCH_DIR; the benchmark is skipped without it.
+func benchDir(b *testing.B) string {
+	dir := os.Getenv("DASHBOARD_BENCH_DIR")
+	if dir == "" {
+		b.Skip("DASHBOARD_BENCH_DIR is not set")
+	}
+	return dir
 }

@@ -16,12 +16,10 @@ import (
 // DASHBOARD_BENCH_DIR=DIR go test -run X -bench IncrementalRollup ./warehouse
 // Each round takes the lake's last day of messages and conversations out and rolls up
 // (untimed), then puts it back and rolls up (timed). DIR's lake is changed while it
-// runs (and put back after): give it a copy.
+// runs (and put back after): give it a copy, or a data set built again at will (make
+// bench's).
 func BenchmarkIncrementalRollup(b *testing.B) {
-	dir := os.Getenv("DASHBOARD_BENCH_DIR")
-	if dir == "" {
-		b.Skip("DASHBOARD_BENCH_DIR is not set")
-	}
+	dir := benchDir(b)
 	ctx := context.Background()
 	lake := filepath.Join(dir, "lake")
 	var day string
