@@ -253,13 +253,16 @@ func setValue(ptr any, v string) error {
 	return nil
 }
 
-// memoryLimit is what DuckDB's memory_limit takes: a positive size with a unit (K, KB,
-// KiB, … T, TB, TiB, bytes), "none" or "-1" (no limit), or "" (DuckDB's default, 80% of
-// RAM).
-var memoryLimit = regexp.MustCompile(`^\s*$|^\s*(?i:none)\s*$|^\s*-1\s*$|^\s*(0*[1-9][0-9]*(\.[0-9]+)?|0*\.[0-9]*[1-9][0-9]*)\s*((?i:b|bytes|[kmgt]|[kmgt]b|[kmgt]ib))\s*$`)
+// sizePattern is a positive size with a unit as DuckDB reads it (K, KB, KiB, … T, TB,
+// TiB, bytes): the number is group 1, the unit group 3.
+const sizePattern = `^\s*(0*[1-9][0-9]*(\.[0-9]+)?|0*\.[0-9]*[1-9][0-9]*)\s*((?i:b|bytes|[kmgt]|[kmgt]b|[kmgt]ib))\s*$`
 
-// positiveSize is a size with a unit as DuckDB reads it (the sizes memoryLimit takes).
-var positiveSize = regexp.MustCompile(`^\s*(0*[1-9][0-9]*(\.[0-9]+)?|0*\.[0-9]*[1-9][0-9]*)\s*((?i:b|bytes|[kmgt]|[kmgt]b|[kmgt]ib))\s*$`)
+// positiveSize is what checkpoint_threshold takes.
+var positiveSize = regexp.MustCompile(sizePattern)
+
+// memoryLimit is what DuckDB's memory_limit takes: a positive size, "none" or "-1" (no
+// limit), or "" (DuckDB's default, 80% of RAM). Its groups are sizePattern's.
+var memoryLimit = regexp.MustCompile(`^\s*$|^\s*(?i:none)\s*$|^\s*-1\s*$|` + sizePattern)
 
 // MemoryBytes is the memory limit in bytes; ok is false for no limit or DuckDB's
 // default (none, -1, empty). Units as DuckDB reads them: KB, MB, GB, TB are powers of

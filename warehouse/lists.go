@@ -443,24 +443,17 @@ func listMessages(ctx context.Context, tx *sql.Tx, f ListFilter, snap *Snapshot)
 	if err := rows.Err(); err != nil {
 		return 0, nil, err
 	}
-	// The page's sessions, one probe of session_lookup each: a probe reads a row group
-	// of each sorted run through the code_key zone maps (see migration 0008). (One pass
-	// over the table for the whole page, by code_key IN the page's keys, measured slower
-	// even for 100 codes.)
+	// The page's sessions (never none: the ids were found in this transaction), one
+	// probe of session_lookup each (sessionProbe). One pass over the table for the whole
+	// page, by code_key IN the page's keys, measured slower even for 100 codes.
 	keys := map[string]*string{}
-	var lq strings.Builder
-	var largs []any
+	probes := make([]string, 0, len(sessions))
+	codes := make([]any, 0, 2*len(sessions))
 	for c := range sessions {
-		if len(largs) > 0 {
-			lq.WriteString(" UNION ALL ")
-		}
-		lq.WriteString("SELECT org_uuid, env_uuid, bot_uuid, session_code, business_key FROM session_lookup WHERE code_key = md5_number_upper(?) AND session_code = ?")
-		largs = append(largs, c, c)
+		probes = append(probes, "SELECT org_uuid, env_uuid, bot_uuid, session_code, business_key FROM session_lookup WHERE "+sessionProbe)
+		codes = append(codes, c, c)
 	}
-	if len(largs) == 0 {
-		lq.WriteString("SELECT NULL, NULL, NULL, NULL, NULL WHERE false")
-	}
-	rows, err = tx.QueryContext(ctx, lq.String(), largs...)
+	rows, err = tx.QueryContext(ctx, strings.Join(probes, " UNION ALL "), codes...)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -512,11 +505,14 @@ type Transcript struct {
 	Messages    []DetailMessage
 }
 
-// detailsLookupSQL finds a session by its code, every tenant's (the caller keeps its
-// tenant's): a probe of session_lookup, whose runs in code_key order let the zone maps
-// skip all but a row group of each (see migration 0008).
+// sessionProbe finds the rows of session_lookup of one session code (every tenant's),
+// the code given twice: its runs in code_key order let the zone maps skip all but a row
+// group of each run (see migration 0008).
+const sessionProbe = `code_key = md5_number_upper(?) AND session_code = ?`
+
+// detailsLookupSQL finds a session by its code (the caller keeps its tenant's row).
 const detailsLookupSQL = `SELECT org_uuid, env_uuid, bot_uuid, epoch_us(started_at), channel_uuid, epoch_us(first_at), epoch_us(last_at)
-	FROM session_lookup WHERE code_key = md5_number_upper(?) AND session_code = ?`
+	FROM session_lookup WHERE ` + sessionProbe
 
 // detailsSQL is the transcript of one session: its tenant and the span of its messages
 // let zone maps skip all but a few row groups of messages.

@@ -36,8 +36,8 @@ type Options struct {
 	MemoryLimit string
 	// CheckpointThreshold is the WAL size at which a commit also checkpoints ("" =
 	// DuckDB's 16MB). A checkpoint writes every changed table again, so a large one
-	// leaves the incremental rollups' commits to the WAL; a bulk rollup checkpoints at
-	// its end whatever the size.
+	// leaves the incremental rollups' commits to the WAL; a full or bulk rollup
+	// checkpoints at its end whatever the size.
 	CheckpointThreshold string
 	Logger              *slog.Logger
 	Now                 func() time.Time

@@ -1,7 +1,7 @@
 // Package duck owns DuckDB handles: it opens a database through duckdb.NewConnector with
 // connection-init SQL (UTC time zone, threads, memory limit, spill directory, checkpoint
-// threshold), serialises
-// writers, and quotes the rare identifier or literal that cannot be a bound parameter.
+// threshold), serialises writers, and quotes the rare identifier or literal that cannot
+// be a bound parameter.
 // It is the only package that imports the DuckDB driver.
 package duck
 

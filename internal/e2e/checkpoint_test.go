@@ -64,18 +64,7 @@ func TestDeferredCheckpoint(t *testing.T) {
 	}
 	// What a crash leaves: the files as they are. Opened elsewhere, the WAL is replayed.
 	crashed := filepath.Join(t.TempDir(), "warehouse")
-	if err := os.MkdirAll(crashed, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{warehouse.File, warehouse.File + ".wal"} {
-		b, err := os.ReadFile(filepath.Join(whDir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(crashed, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	copyTree(t, whDir, crashed)
 	replayed := open(crashed, "1GB")
 	for _, table := range []string{"messages", "conversations", "conversation_facts", "session_lookup", "message_traffic", "rollup_generation"} {
 		if a, b := tableRows(t, wh.DB().SQL, table), tableRows(t, replayed.DB().SQL, table); len(a) == 0 || !slices.Equal(a, b) {
