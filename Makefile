@@ -29,6 +29,7 @@ test: ## run every test (real DuckDB, Parquet, HTTP), with short fuzz runs
 	go test -run '^$$' -fuzz '^FuzzParseRange$$' -fuzztime $(FUZZ_SHORT) ./api
 	go test -run '^$$' -fuzz '^FuzzReportBody$$' -fuzztime $(FUZZ_SHORT) ./api
 	go test -run '^$$' -fuzz '^FuzzNeedsStrictParse$$' -fuzztime $(FUZZ_SHORT) ./api
+	go test -run '^$$' -fuzz '^FuzzParseUUID$$' -fuzztime $(FUZZ_SHORT) ./internal/ident
 
 race: ## run the tests with the race detector
 	go test -race -count=1 -timeout 30m ./...
@@ -48,6 +49,7 @@ fuzz: ## run each fuzz target for a million executions
 	go test -run '^$$' -fuzz '^FuzzPruneDeep$$' -fuzztime $(FUZZ_LONG) ./etl
 	go test -run '^$$' -fuzz '^FuzzValidDeep$$' -fuzztime $(FUZZ_LONG) ./etl
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_LONG) ./internal/instant
+	go test -run '^$$' -fuzz '^FuzzParseUUID$$' -fuzztime $(FUZZ_LONG) ./internal/ident
 	go test -run '^$$' -fuzz '^FuzzParseRange$$' -fuzztime $(FUZZ_LONG) ./api
 	go test -run '^$$' -fuzz '^FuzzReportBody$$' -fuzztime $(FUZZ_LONG) ./api
 	go test -run '^$$' -fuzz '^FuzzNeedsStrictParse$$' -fuzztime $(FUZZ_LONG) ./api
