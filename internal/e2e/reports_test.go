@@ -316,6 +316,23 @@ func TestReportsEndToEnd(t *testing.T) {
 	if strings.Join(rows[0], ",") != "messageId,createdAt,sender,type,content,intent,isNe,entities,buttons" || len(rows) < 3 {
 		t.Errorf("details report: %v", rows)
 	}
+	// Its rows are the transcript's messages, first to last (the report reads them
+	// within the session's span in session_lookup: an end left out shows here).
+	code, b := rs.do(t, "GET", exTenantA+"/conversations/details?sessionCode=fb-jCZyhW8dc", "")
+	var tr struct {
+		Messages []struct{ MessageID, Sender, CreatedAt string }
+	}
+	if err := json.Unmarshal(b, &tr); code != 200 || err != nil {
+		t.Fatalf("details: %d %s %v", code, b, err)
+	}
+	if len(rows)-1 != len(tr.Messages) {
+		t.Fatalf("details report has %d rows, the transcript %d messages", len(rows)-1, len(tr.Messages))
+	}
+	for i, m := range tr.Messages {
+		if r := rows[i+1]; r[0] != m.MessageID || r[1] != m.CreatedAt || r[2] != m.Sender {
+			t.Errorf("details row %d: %q, transcript %+v", i, r, m)
+		}
+	}
 }
 
 // TestReportsTenantIsolationAndErrors: another tenant's file is a 404; bad bodies are 400s.
