@@ -118,3 +118,38 @@ func TestFoldColumnMatchesFold(t *testing.T) {
 		t.Fatalf("%d values, %d on the fast path: the test does not exercise it", n, fast)
 	}
 }
+
+// TestBucketSQL checks the summaries' bucket against DuckDB's time_bucket of the UTC
+// timestamp, at bucket edges on both sides of 1970 and at random instants.
+func TestBucketSQL(t *testing.T) {
+	db, err := duck.Open(context.Background(), duck.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const bucket = int64(bucketMicros)
+	instants := []int64{0, -1, 1, bucket, bucket - 1, -bucket, -bucket - 1, -bucket + 1,
+		-62135596800000000 + 7*60*1_000_000, // 0001-01-01 00:07
+		253402300799999999,                  // 9999-12-31 23:59:59.999999
+		1774747800000000, 1774747799999999}  // 2026-03-29 01:30 and just before
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		instants = append(instants, rng.Int64N(2*4102444800000000)-4102444800000000) // 1840..2100
+	}
+	stmt, err := db.SQL.Prepare(`SELECT ` + bucketSQL("t") + ` = time_bucket(INTERVAL 15 MINUTE, CAST(t AS TIMESTAMP)),
+		epoch_us(` + bucketSQL("t") + `) FROM (SELECT make_timestamptz(?::BIGINT) AS t)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stmt.Close()
+	for _, us := range instants {
+		var same bool
+		var got int64
+		if err := stmt.QueryRow(us).Scan(&same, &got); err != nil {
+			t.Fatalf("%d: %v", us, err)
+		}
+		if want := us - ((us%bucket)+bucket)%bucket; !same || got != want {
+			t.Errorf("bucket of %d µs: %d (same as time_bucket: %v), want %d", us, got, same, want)
+		}
+	}
+}

@@ -456,10 +456,20 @@ func onlyComments(s string) bool {
 	return true
 }
 
-// bucketSQL is the summaries' bucket of a TIMESTAMPTZ expression: its 15-minute UTC
-// bucket (every real time-zone offset is a multiple of 15 minutes).
+// bucketMicros is the summaries' bucket: 15 minutes (every real time-zone offset is a
+// multiple of 15 minutes).
+const bucketMicros = 15 * 60 * 1_000_000
+
+// bucketSQL is the summaries' bucket of a TIMESTAMPTZ column: the TIMESTAMP at the
+// start of its 15-minute UTC bucket, floored in integer microseconds (DuckDB's // and %
+// truncate toward zero, hence the + bucketMicros before 1970). It equals
+// time_bucket(INTERVAL 15 MINUTE, CAST(x AS TIMESTAMP)) (TestBucketSQL), but that cast
+// goes through ICU for every row: on the 10M-message year the traffic summary took
+// 3.0-3.2 s with it and 0.8-1.0 s without (the aggregate alone, back to back).
+// expr appears twice, so it must not be a placeholder.
 func bucketSQL(expr string) string {
-	return "time_bucket(INTERVAL 15 MINUTE, CAST(" + expr + " AS TIMESTAMP))"
+	us := "epoch_us(" + expr + ")"
+	return fmt.Sprintf("make_timestamp(%s - (%s %% %d + %d) %% %d)", us, us, bucketMicros, bucketMicros, bucketMicros)
 }
 
 // expandMacros replaces {{fold:expr}} and {{bucket:expr}} by their SQL.
