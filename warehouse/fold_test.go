@@ -119,16 +119,17 @@ func TestFoldColumnMatchesFold(t *testing.T) {
 	}
 }
 
-// TestBucketSQL checks the summaries' bucket against DuckDB's time_bucket of the UTC
-// timestamp, at bucket edges on both sides of 1970 and at random instants.
-func TestBucketSQL(t *testing.T) {
+// TestFloorMicros checks the summaries' bucket against DuckDB's time_bucket of the UTC
+// timestamp, and the reports' milliseconds against date_trunc, at edges on both sides
+// of 1970 and at random instants.
+func TestFloorMicros(t *testing.T) {
 	db, err := duck.Open(context.Background(), duck.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	const bucket = int64(bucketMicros)
-	instants := []int64{0, -1, 1, bucket, bucket - 1, -bucket, -bucket - 1, -bucket + 1,
+	instants := []int64{0, -1, 1, 999, 1000, -999, -1000, -1001, bucket, bucket - 1, -bucket, -bucket - 1, -bucket + 1,
 		-62135596800000000 + 7*60*1_000_000, // 0001-01-01 00:07
 		253402300799999999,                  // 9999-12-31 23:59:59.999999
 		1774747800000000, 1774747799999999}  // 2026-03-29 01:30 and just before
@@ -137,19 +138,23 @@ func TestBucketSQL(t *testing.T) {
 		instants = append(instants, rng.Int64N(2*4102444800000000)-4102444800000000) // 1840..2100
 	}
 	stmt, err := db.SQL.Prepare(`SELECT ` + bucketSQL("t") + ` = time_bucket(INTERVAL 15 MINUTE, CAST(t AS TIMESTAMP)),
-		epoch_us(` + bucketSQL("t") + `) FROM (SELECT make_timestamptz(?::BIGINT) AS t)`)
+		epoch_us(` + bucketSQL("t") + `), ` + floorMicros("t", 1000) + ` = epoch_us(date_trunc('millisecond', t))
+		FROM (SELECT make_timestamptz(?::BIGINT) AS t)`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stmt.Close()
 	for _, us := range instants {
-		var same bool
+		var same, sameMillis bool
 		var got int64
-		if err := stmt.QueryRow(us).Scan(&same, &got); err != nil {
+		if err := stmt.QueryRow(us).Scan(&same, &got, &sameMillis); err != nil {
 			t.Fatalf("%d: %v", us, err)
 		}
 		if want := us - ((us%bucket)+bucket)%bucket; !same || got != want {
 			t.Errorf("bucket of %d µs: %d (same as time_bucket: %v), want %d", us, got, same, want)
+		}
+		if !sameMillis {
+			t.Errorf("milliseconds of %d µs differ from date_trunc", us)
 		}
 	}
 }

@@ -362,7 +362,8 @@ func selectList(cols []ReportColumn, csv bool) string {
 		case csv:
 			e = csvCell(c)
 		case c.Kind == ColTime: // responses carry milliseconds (CONTRACT §7), the lake microseconds
-			e = "date_trunc('millisecond', " + e + ")"
+			// date_trunc('millisecond', x) went through ICU: 3.0 s per 10M rows, this 0.2 s.
+			e = "make_timestamptz(" + floorMicros(e, 1000) + ")"
 		}
 		parts[i] = e + " AS " + duck.Ident(c.Name)
 	}
