@@ -39,10 +39,10 @@ func TestParseUUID(t *testing.T) {
 		for c := 0; c < 256; c++ {
 			s := []byte(good)
 			s[i] = byte(c)
-			var a, b [36]byte
-			okA, okB := ParseUUID(s, &a), parseUUIDRef(s, &b)
-			if okA != okB || (okA && a != b) {
-				t.Fatalf("%q: ParseUUID %v %q, reference %v %q", s, okA, a, okB, b)
+			var a, b, c [36]byte
+			okA, okB, okC := ParseUUID(s, &a), parseUUIDRef(s, &b), ParseUUID(string(s), &c)
+			if okA != okB || okC != okB || (okA && (a != b || c != b)) {
+				t.Fatalf("%q: ParseUUID %v %q (string: %v %q), reference %v %q", s, okA, a, okC, c, okB, b)
 			}
 		}
 	}
