@@ -514,12 +514,17 @@ const sessionProbe = `code_key = md5_number_upper(?) AND session_code = ?`
 const detailsLookupSQL = `SELECT org_uuid, env_uuid, bot_uuid, epoch_us(started_at), channel_uuid, epoch_us(first_at), epoch_us(last_at)
 	FROM session_lookup WHERE ` + sessionProbe
 
-// detailsSQL is the transcript of one session: its tenant and the span of its messages
-// let zone maps skip all but a few row groups of messages.
+// sessionMessages selects the messages of one session of one tenant (org, env, bot,
+// code) within the span of its messages (first and last createdAt in µs, from
+// session_lookup): the span lets zone maps skip all but a few row groups of messages.
+// Transcripts and the conversation-details report read a session through it.
+const sessionMessages = `org_uuid = ? AND env_uuid = ? AND bot_uuid = ? AND session_code = ?
+	AND created_at >= make_timestamp(?::BIGINT)::TIMESTAMPTZ AND created_at <= make_timestamp(?::BIGINT)::TIMESTAMPTZ`
+
+// detailsSQL is the transcript of one session.
 const detailsSQL = `SELECT message_id, content, direction = 'USER', coalesce(minimum_confidence_achieved, false),
 	intent, type, coalesce(buttons, []), coalesce(entities, []), coalesce(nlp_responses, []), epoch_us(created_at), channel_uuid
-	FROM messages WHERE org_uuid = ? AND env_uuid = ? AND bot_uuid = ? AND session_code = ?
-	AND created_at >= make_timestamp(?::BIGINT)::TIMESTAMPTZ AND created_at <= make_timestamp(?::BIGINT)::TIMESTAMPTZ
+	FROM messages WHERE ` + sessionMessages + `
 	ORDER BY created_at, message_id`
 
 // Details returns a session's transcript, or nil when the tenant has no such session:
